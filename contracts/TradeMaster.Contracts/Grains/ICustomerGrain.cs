@@ -1,0 +1,23 @@
+using TradeMaster.Contracts.Ledger;
+
+namespace TradeMaster.Contracts.Grains;
+
+/// <summary>
+/// A customer's standing across every store: open rentals against the rental limit and unpaid late fees.
+/// Keyed by the customer id. Store grains call it; it never calls them back, so no call cycle can deadlock.
+/// </summary>
+public interface ICustomerGrain : IGrainWithIntegerKey
+{
+    Task<CustomerProfile> GetProfileAsync();
+
+    Task<CustomerAccount?> GetAccountAsync();
+
+    /// <summary>Holds rental copies against the limit. Idempotent on the rental id. Null means accepted.</summary>
+    Task<Refusal?> ReserveRentalAsync(RentalReservation reservation);
+
+    /// <summary>Undoes a reservation whose rental the store could not record.</summary>
+    Task CancelRentalAsync(Guid rentalId);
+
+    /// <summary>Closes a rental; an unpaid late fee stays owed and blocks new rentals. Idempotent on the rental id.</summary>
+    Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee);
+}

@@ -1,0 +1,24 @@
+using Orleans.Concurrency;
+using TradeMaster.Contracts.Ledger;
+
+namespace TradeMaster.Contracts.Grains;
+
+/// <summary>
+/// One store's ledger: its stock, its open rentals, the transactions it accepted or refused and their events.
+/// Keyed by the store id.
+/// </summary>
+public interface IStoreGrain : IGrainWithIntegerKey
+{
+    Task<TransactionOutcome> SellAsync(SaleCommand command);
+
+    Task<TransactionOutcome> RentAsync(RentalCommand command);
+
+    Task<TransactionOutcome> ReturnAsync(ReturnCommand command);
+
+    [AlwaysInterleave]
+    Task<StockLevel?> GetStockAsync(int itemId);
+
+    /// <summary>Events accepted but not yet acknowledged by every destination (history tables, transport).</summary>
+    [AlwaysInterleave]
+    Task<int> GetPendingEventCountAsync();
+}
