@@ -95,25 +95,25 @@ AS $fn$
 DECLARE
     affected integer;
 BEGIN
-    -- Bump the version first: its row lock queues concurrent writers of the
-    -- same cluster, and after the wait a stale ETag simply matches nothing.
-    -- The upper bound turns integer overflow into a plain "no" instead of an
-    -- error.
-    UPDATE orleansmembershipversiontable
-       SET version = version + 1,
-           timestamp = now()
-     WHERE deploymentid = p_deployment_id
-       AND version = p_version
-       AND version < 2147483647;
-
-    GET DIAGNOSTICS affected = ROW_COUNT;
-    IF affected = 0 THEN
-        RETURN 0;
-    END IF;
-
-    -- The version is already bumped, so a duplicate row must undo it: the
-    -- exception rolls this block back and the caller just sees 0.
+    -- Everything sits in one block with a handler: the handler's implicit
+    -- savepoint is taken at the start of the block, so raising OR001 undoes
+    -- the version bump and the caller just sees 0 with nothing changed.
     BEGIN
+        -- Bump the version first: its row lock queues concurrent writers of
+        -- the same cluster, and after the wait a stale ETag matches nothing.
+        -- The upper bound turns integer overflow into a plain "no".
+        UPDATE orleansmembershipversiontable
+           SET version = version + 1,
+               timestamp = now()
+         WHERE deploymentid = p_deployment_id
+           AND version = p_version
+           AND version < 2147483647;
+
+        GET DIAGNOSTICS affected = ROW_COUNT;
+        IF affected = 0 THEN
+            RETURN 0;
+        END IF;
+
         INSERT INTO orleansmembershiptable
             (deploymentid, address, port, generation, siloname, hostname,
              status, proxyport, starttime, iamalivetime)
@@ -124,7 +124,7 @@ BEGIN
 
         GET DIAGNOSTICS affected = ROW_COUNT;
         IF affected = 0 THEN
-            RAISE SQLSTATE 'OR001';
+            RAISE SQLSTATE 'OR001';  -- silo row already there
         END IF;
         RETURN 1;
     EXCEPTION
@@ -150,20 +150,20 @@ AS $fn$
 DECLARE
     affected integer;
 BEGIN
-    -- Same ordering and overflow guard as orleans_membership_insert.
-    UPDATE orleansmembershipversiontable
-       SET version = version + 1,
-           timestamp = now()
-     WHERE deploymentid = p_deployment_id
-       AND version = p_version
-       AND version < 2147483647;
-
-    GET DIAGNOSTICS affected = ROW_COUNT;
-    IF affected = 0 THEN
-        RETURN 0;
-    END IF;
-
+    -- Same structure, ordering and overflow guard as orleans_membership_insert.
     BEGIN
+        UPDATE orleansmembershipversiontable
+           SET version = version + 1,
+               timestamp = now()
+         WHERE deploymentid = p_deployment_id
+           AND version = p_version
+           AND version < 2147483647;
+
+        GET DIAGNOSTICS affected = ROW_COUNT;
+        IF affected = 0 THEN
+            RETURN 0;
+        END IF;
+
         -- IAmAliveTime is also written outside the version protocol (see
         -- UpdateIAmAlivetimeKey); GREATEST keeps a slower, older snapshot of
         -- the entry from moving a silo's liveness back in time.
@@ -178,8 +178,7 @@ BEGIN
 
         GET DIAGNOSTICS affected = ROW_COUNT;
         IF affected = 0 THEN
-            -- No such silo: undo the version bump, report failure.
-            RAISE SQLSTATE 'OR001';
+            RAISE SQLSTATE 'OR001';  -- no such silo
         END IF;
         RETURN 1;
     EXCEPTION
