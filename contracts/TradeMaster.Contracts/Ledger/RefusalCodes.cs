@@ -28,6 +28,7 @@ public static class RefusalCodes
     public const string RentalUnknown = "rental_unknown";
     public const string RentalAlreadyClosed = "rental_already_closed";
     public const string ReturnBeforeRentalStart = "return_before_rental_start";
+    public const string ReturnDateInFuture = "return_date_in_future";
     public const string PaymentInvalid = "payment_invalid";
     public const string TransactionIdConflict = "transaction_id_conflict";
 
@@ -37,7 +38,7 @@ public static class RefusalCodes
         CustomerUnknown, CustomerInactive, ItemUnknown, ItemInactive, ItemNotSellable, ItemNotRentable,
         InsufficientStock, InsufficientRentalCopies, QuantityOutOfRange, TooManyLines, RentalLimitExceeded,
         CustomerBlockedUnpaidFees, RentalPeriodOutOfRange, RentalUnknown, RentalAlreadyClosed,
-        ReturnBeforeRentalStart, PaymentInvalid, TransactionIdConflict,
+        ReturnBeforeRentalStart, ReturnDateInFuture, PaymentInvalid, TransactionIdConflict,
     ];
 
     /// <summary>Refusals that mean "the thing you named does not exist" (HTTP 404 rather than 422).</summary>

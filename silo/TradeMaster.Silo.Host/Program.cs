@@ -1,0 +1,9 @@
+using TradeMaster.Silo.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddTradeMasterSilo();
+builder.AddTradeMasterSiloHealth();
+
+var app = builder.Build();
+app.MapTradeMasterSiloHealth();
+app.Run();

@@ -1,0 +1,76 @@
+namespace TradeMaster.Silo;
+
+/// <summary>The store's business policy. Bound from the <c>Ledger</c> configuration section.</summary>
+public sealed class LedgerOptions
+{
+    public const string Section = "Ledger";
+
+    /// <summary>Open rental copies a customer may hold across all stores.</summary>
+    public int RentalLimit { get; set; } = 5;
+
+    public int MinRentalDays { get; set; } = 1;
+
+    public int MaxRentalDays { get; set; } = 30;
+
+    public int MaxQuantityPerLine { get; set; } = 100;
+
+    public int MaxLinesPerTransaction { get; set; } = 50;
+
+    /// <summary>Unpaid late fees (BRL) above which a customer may not start new rentals.</summary>
+    public decimal BlockRentalsAboveUnpaidFees { get; set; }
+
+    public LateFeePolicy LateFee { get; set; } = new();
+
+    public BulkDiscountPolicy BulkDiscount { get; set; } = new();
+
+    /// <summary>Base64 secret of the keyed hash that turns a CPF into the customer key carried by events.</summary>
+    public string? CustomerKeySecret { get; set; }
+
+    /// <summary>Fill an empty database with the deterministic seed data at start (embedded mode, demos, tests).</summary>
+    public bool SeedOnStart { get; set; }
+
+    public int SeedNumber { get; set; } = 20231125;
+
+    /// <summary>Transactions answered from memory on a retry before the ledger asks PostgreSQL.</summary>
+    public int RecentAnswersPerStore { get; set; } = 20_000;
+
+    /// <summary>Outbox entries handed to the history tables and the transport per round.</summary>
+    public int OutboxBatchSize { get; set; } = 500;
+
+    public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MasterDataRefresh { get; set; } = TimeSpan.FromMinutes(1);
+
+    public byte[] CustomerKeySecretBytes()
+    {
+        if (string.IsNullOrWhiteSpace(CustomerKeySecret))
+        {
+            throw new InvalidOperationException(
+                "Ledger:CustomerKeySecret is not set: events need it to pseudonymise customers (base64, at least 32 bytes).");
+        }
+        var bytes = Convert.FromBase64String(CustomerKeySecret);
+        return bytes.Length >= 32
+            ? bytes
+            : throw new InvalidOperationException("Ledger:CustomerKeySecret must decode to at least 32 bytes.");
+    }
+}
+
+/// <summary>Late fee = chargeable days late × Σ(copies × daily price) × multiplier, capped. Days are store-local dates.</summary>
+public sealed class LateFeePolicy
+{
+    /// <summary>Days after the due date that are not charged.</summary>
+    public int GraceDays { get; set; }
+
+    public decimal DailyMultiplier { get; set; } = 1.0m;
+
+    /// <summary>Upper bound of one return's fee; null for none.</summary>
+    public decimal? Cap { get; set; }
+}
+
+/// <summary>A line of at least <see cref="MinQuantity"/> copies of one title gets <see cref="Percent"/>% off (sales only).</summary>
+public sealed class BulkDiscountPolicy
+{
+    public int MinQuantity { get; set; } = 5;
+
+    public decimal Percent { get; set; } = 10m;
+}
