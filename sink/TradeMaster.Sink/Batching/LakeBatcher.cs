@@ -1,0 +1,255 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TradeMaster.Sink.Lake;
+
+namespace TradeMaster.Sink.Batching;
+
+/// <summary>How a message ended, once durable. Anything else is an exception: the transport must redeliver.</summary>
+public enum SinkOutcome
+{
+    /// <summary>Written to the lake by this delivery.</summary>
+    Accepted,
+
+    /// <summary>Already in the lake from an earlier delivery; dropped.</summary>
+    Duplicate,
+
+    /// <summary>Written to the rejected set with its reasons.</summary>
+    Rejected,
+}
+
+/// <summary>A message waiting for its batch: its NDJSON line and the lake directory it belongs to.</summary>
+internal sealed class PendingMessage(Guid? eventId, string directory, byte[] line)
+{
+    private readonly TaskCompletionSource<SinkOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set for lake rows (deduplicated); null for rejections.</summary>
+    public Guid? EventId { get; } = eventId;
+
+    public string Directory { get; } = directory;
+
+    public byte[] Line { get; } = line;
+
+    public Task<SinkOutcome> Completion => _completion.Task;
+
+    public void Complete(SinkOutcome outcome) => _completion.TrySetResult(outcome);
+
+    public void Fail(Exception error) => _completion.TrySetException(error);
+}
+
+/// <summary>
+/// Groups messages into batches (closed at Sink:Batch:MaxEvents or Sink:Batch:MaxAge) and makes each batch
+/// durable: claim the event ids as pending in PostgreSQL, write one object per lake directory, commit the ids of
+/// the objects written, and only then complete the messages (the transports acknowledge on completion).
+/// A crash anywhere leaves ids pending with the name of their object; the next delivery of such an id looks the
+/// object up: there, the event is in the lake (duplicate); missing, this batch writes it.
+/// </summary>
+public sealed partial class LakeBatcher : BackgroundService
+{
+    private readonly Channel<PendingMessage> _queue = Channel.CreateUnbounded<PendingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ILakeWriter _writer;
+    private readonly EventClaims _claims;
+    private readonly SinkOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SinkMetrics _metrics;
+    private readonly ILogger<LakeBatcher> _logger;
+
+    internal LakeBatcher(ILakeWriter writer, EventClaims claims, IOptions<SinkOptions> options, TimeProvider time, SinkMetrics metrics, ILogger<LakeBatcher> logger)
+    {
+        _writer = writer;
+        _claims = claims;
+        _options = options.Value;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    internal async Task<SinkOutcome> SubmitAsync(PendingMessage message, CancellationToken cancellationToken)
+    {
+        if (!_queue.Writer.TryWrite(message)) throw new InvalidOperationException("The sink is stopping; deliver again later.");
+        return await message.Completion.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Stopping closes the queue; what is queued is still written (the transports are waiting for it).
+        await using var registration = stoppingToken.Register(() => _queue.Writer.TryComplete());
+        var reader = _queue.Reader;
+        var batch = new List<PendingMessage>(Math.Min(_options.Batch.MaxEvents, 65_536));
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            if (!reader.TryRead(out var first)) continue;
+            batch.Add(first);
+            var deadline = _time.GetUtcNow() + _options.Batch.MaxAge;
+            while (batch.Count < _options.Batch.MaxEvents)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    continue;
+                }
+                var remaining = deadline - _time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
+                using var wait = new CancellationTokenSource(remaining, _time);
+                try
+                {
+                    if (!await reader.WaitToReadAsync(wait.Token)) break;
+                }
+                catch (OperationCanceledException) when (wait.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+            await FlushAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    internal async Task FlushAsync(IReadOnlyList<PendingMessage> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var now = _time.GetUtcNow();
+        var batchId = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}");
+        string ObjectOf(string directory) => $"{directory}/{batchId}.ndjson";
+
+        // Within a batch the first delivery of an id is the one written; later copies follow its fate.
+        var primaries = new Dictionary<Guid, PendingMessage>();
+        var followers = new List<(PendingMessage Copy, PendingMessage Primary)>();
+        var rejections = new List<PendingMessage>();
+        foreach (var m in batch)
+        {
+            if (m.EventId is not { } id) rejections.Add(m);
+            else if (primaries.TryGetValue(id, out var primary)) followers.Add((m, primary));
+            else primaries.Add(id, m);
+        }
+
+        var toWrite = new List<PendingMessage>(primaries.Count + rejections.Count);
+        toWrite.AddRange(rejections);
+        if (primaries.Count > 0)
+        {
+            try
+            {
+                await ClaimAsync(batchId, primaries, ObjectOf, toWrite);
+            }
+            catch (Exception e)
+            {
+                LogClaimFailed(e, primaries.Count);
+                foreach (var m in primaries.Values) m.Fail(e);
+            }
+        }
+
+        // One object per lake directory (event type × date, or rejected × date).
+        var objects = toWrite.GroupBy(m => m.Directory, StringComparer.Ordinal).ToList();
+        var written = new List<string>(objects.Count);
+        var writes = objects.Select(async group =>
+        {
+            var name = ObjectOf(group.Key);
+            var buffer = new ArrayBufferWriter<byte>(group.Sum(m => m.Line.Length));
+            foreach (var m in group) buffer.Write(m.Line);
+            try
+            {
+                await _writer.WriteAsync(name, buffer.WrittenMemory, CancellationToken.None);
+                lock (written) written.Add(name);
+                return (group, (Exception?)null);
+            }
+            catch (Exception e)
+            {
+                LogWriteFailed(e, name, group.Count());
+                return (group, e);
+            }
+        });
+        var results = await Task.WhenAll(writes);
+
+        Exception? commitError = null;
+        var writtenLakeObjects = results.Where(r => r.Item2 is null && r.group.First().EventId is not null).Select(r => ObjectOf(r.group.Key)).ToList();
+        if (writtenLakeObjects.Count > 0)
+        {
+            try
+            {
+                await _claims.CommitAsync(batchId, writtenLakeObjects, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The objects are written; their ids stay pending and the next delivery finds the objects.
+                LogCommitFailed(e, batchId);
+                commitError = e;
+            }
+        }
+
+        foreach (var (group, error) in results)
+        {
+            foreach (var m in group)
+            {
+                if (error is not null) m.Fail(error);
+                else if (m.EventId is null) m.Complete(SinkOutcome.Rejected);
+                else if (commitError is not null) m.Fail(commitError);
+                else m.Complete(SinkOutcome.Accepted);
+            }
+        }
+        foreach (var (copy, primary) in followers)
+        {
+            _ = primary.Completion.ContinueWith(
+                t => { if (t.IsCompletedSuccessfully) copy.Complete(SinkOutcome.Duplicate); else copy.Fail(t.Exception?.InnerException ?? new InvalidOperationException("Write failed.")); },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        _metrics.Batch(batch.Count, Stopwatch.GetElapsedTime(started));
+    }
+
+    private async Task ClaimAsync(string batchId, Dictionary<Guid, PendingMessage> primaries, Func<string, string> objectOf, List<PendingMessage> toWrite)
+    {
+        var ids = primaries.Keys.ToList();
+        var names = ids.Select(id => objectOf(primaries[id].Directory)).ToList();
+        var claims = await _claims.ClaimAsync(batchId, _options.InstanceId, ids, names, _options.PendingTimeout, CancellationToken.None);
+        foreach (var (id, existing) in claims)
+        {
+            var message = primaries[id];
+            if (existing is null)
+            {
+                toWrite.Add(message);
+            }
+            else if (existing.State == "committed")
+            {
+                message.Complete(SinkOutcome.Duplicate);
+            }
+            else if (existing.State == "pending" && (existing.Owner == _options.InstanceId || existing.LeaseExpired))
+            {
+                // Left pending by a batch that died (this instance before a restart, or another one whose lease
+                // ran out): its object tells whether the event made it into the lake.
+                if (await _writer.ExistsAsync(existing.ObjectName!, CancellationToken.None))
+                {
+                    await _claims.MarkCommittedAsync(id, existing.BatchId!, CancellationToken.None);
+                    message.Complete(SinkOutcome.Duplicate);
+                }
+                else if (await _claims.TakeOverAsync(id, existing.BatchId!, batchId, objectOf(message.Directory), _options.InstanceId, CancellationToken.None))
+                {
+                    toWrite.Add(message);
+                }
+                else
+                {
+                    message.Fail(new EventBusyException(id));
+                }
+            }
+            else
+            {
+                // Another live sink is writing it right now: its outcome decides; ask for a redelivery later.
+                message.Fail(new EventBusyException(id));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not claim {Count} event ids; they will be redelivered")]
+    private partial void LogClaimFailed(Exception e, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Object} ({Count} messages); they will be redelivered")]
+    private partial void LogWriteFailed(Exception e, string @object, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Batch} is written but could not be committed; redeliveries will find its objects")]
+    private partial void LogCommitFailed(Exception e, string batch);
+}
+
+/// <summary>Another sink instance holds the event id right now; the transport should deliver it again later.</summary>
+public sealed class EventBusyException(Guid eventId) : Exception($"Event {eventId} is being written by another sink instance.");

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TradeMaster.Contracts.Events;
+using TradeMaster.Sink.Transform;
+
+namespace TradeMaster.Sink.Receiving;
+
+/// <summary>
+/// The embedded mode's subscriber: drains the in-process bus (when the host registered one) into the sink,
+/// many deliveries at once so that batches fill, acknowledging each delivery only once its event is durable.
+/// </summary>
+internal sealed partial class InProcessSinkService(IServiceProvider services, SinkHandler handler, IOptions<SinkOptions> options, ILogger<InProcessSinkService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var bus = services.GetService<InProcessEventBus>();
+        if (bus is null) return;
+        // Not disposed: handlers still running at shutdown release it after this method returned.
+        var inFlight = new SemaphoreSlim(Math.Max(1, options.Value.Batch.MaxEvents * 2));
+        try
+        {
+            await foreach (var delivery in bus.Reader.ReadAllAsync(stoppingToken))
+            {
+                await inFlight.WaitAsync(stoppingToken);
+                _ = HandleAsync(delivery, inFlight, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task HandleAsync(InProcessDelivery delivery, SemaphoreSlim inFlight, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await handler.HandleAsync(delivery.Event.Json, null,
+                new MessageSource("inprocess", Messaging.TransactionsTopic, delivery.Event.Id), stoppingToken);
+            delivery.Acknowledge();
+        }
+        catch (Exception e)
+        {
+            LogFailed(e, delivery.Event.Id);
+            delivery.Fail(e);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} is not durable; the publisher will send it again")]
+    private partial void LogFailed(Exception e, string eventId);
+}

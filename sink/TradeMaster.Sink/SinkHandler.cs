@@ -1,0 +1,80 @@
+using System.Buffers;
+using TradeMaster.Sink.Batching;
+using TradeMaster.Sink.Transform;
+using TradeMaster.Sink.Validation;
+
+namespace TradeMaster.Sink;
+
+/// <summary>
+/// The one handler behind the three transports (Dapr, Pub/Sub push, in-process): validate, transform or record
+/// the rejection, hand to the batcher, and return only when the message is durable. An exception means "not
+/// durable, deliver again" (Dapr RETRY, Pub/Sub non-2xx, in-process Fail).
+/// </summary>
+public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, SinkMetrics metrics, TimeProvider time)
+{
+    public async Task<SinkOutcome> HandleAsync(ReadOnlyMemory<byte> body, string? contentType, MessageSource source, CancellationToken cancellationToken)
+    {
+        metrics.Received(source.Transport);
+        var receivedAt = time.GetUtcNow();
+        PendingMessage pending;
+        string? eventType = null;
+        IReadOnlyList<ValidationError>? errors = null;
+        using (var validated = validator.Validate(body, contentType))
+        {
+            var buffer = new ArrayBufferWriter<byte>(2048);
+            if (validated.IsValid)
+            {
+                var root = validated.Document!.RootElement;
+                AnalyticsRow.Write(buffer, root, source, receivedAt);
+                eventType = validated.EventType!;
+                var localDate = root.GetProperty("data").GetProperty("local_date").GetString();
+                pending = new PendingMessage(Guid.Parse(validated.EventId!), $"transactions/event_type={eventType}/dt={localDate}", buffer.WrittenSpan.ToArray());
+            }
+            else
+            {
+                errors = validated.Errors;
+                RejectionRecord.Write(buffer, body.Span, validated.Document is not null, validated.EventId, errors, source, receivedAt);
+                pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", buffer.WrittenSpan.ToArray());
+            }
+        }
+
+        SinkOutcome outcome;
+        try
+        {
+            outcome = await batcher.SubmitAsync(pending, cancellationToken);
+        }
+        catch
+        {
+            metrics.Failed();
+            throw;
+        }
+        switch (outcome)
+        {
+            case SinkOutcome.Accepted: metrics.Accepted(eventType!); break;
+            case SinkOutcome.Duplicate: metrics.Duplicate(); break;
+            case SinkOutcome.Rejected: metrics.Rejected(errors!.Select(e => e.Code).Distinct()); break;
+        }
+        return outcome;
+    }
+
+    /// <summary>Records a message that failed before it could even be read as a CloudEvent (e.g. a broken push envelope).</summary>
+    public async Task<SinkOutcome> RejectAsync(ReadOnlyMemory<byte> raw, bool rawIsJson, IReadOnlyList<ValidationError> errors, MessageSource source, CancellationToken cancellationToken)
+    {
+        metrics.Received(source.Transport);
+        var receivedAt = time.GetUtcNow();
+        var buffer = new ArrayBufferWriter<byte>(raw.Length + 512);
+        RejectionRecord.Write(buffer, raw.Span, rawIsJson, null, errors, source, receivedAt);
+        var pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", buffer.WrittenSpan.ToArray());
+        try
+        {
+            await batcher.SubmitAsync(pending, cancellationToken);
+        }
+        catch
+        {
+            metrics.Failed();
+            throw;
+        }
+        metrics.Rejected(errors.Select(e => e.Code).Distinct());
+        return SinkOutcome.Rejected;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using NJsonSchema;
+using NJsonSchema.Validation;
+using TradeMaster.Contracts.Events;
+
+namespace TradeMaster.Sink.Validation;
+
+/// <summary>
+/// The contract's JSON Schemas, read from the contracts assembly's embedded resources. NJsonSchema is the
+/// structural authority; <see cref="FastSchema"/> gives the verdict on the hot path (see there why).
+/// </summary>
+public sealed class ContractSchemas
+{
+    private static readonly JsonSerializerSettings NewtonsoftSettings = new()
+    {
+        // Keep dates and money as written: the schema checks formats and multipleOf on the text, not on a
+        // DateTime or a double that Newtonsoft would otherwise make of them.
+        DateParseHandling = DateParseHandling.None,
+        FloatParseHandling = FloatParseHandling.Decimal,
+        MaxDepth = 64,
+    };
+
+    private readonly Dictionary<string, Entry> _byType = new(StringComparer.Ordinal);
+
+    private sealed record Entry(JsonSchema Authority, FastSchema? Fast);
+
+    public ContractSchemas(bool fastPath = true)
+    {
+        var assembly = typeof(CloudEvent).Assembly;
+        foreach (var type in EventTypes.All)
+        {
+            var resource = $"TradeMaster.Contracts.Schemas.{EventTypes.SchemaFileName(type)}";
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"The contracts assembly has no embedded schema {resource}.");
+            using var reader = new StreamReader(stream);
+            var text = reader.ReadToEnd();
+            var authority = JsonSchema.FromJsonAsync(text).GetAwaiter().GetResult();
+            FastSchema? fast = null;
+            if (fastPath)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(text);
+                    fast = FastSchema.Compile(doc.RootElement);
+                }
+                catch (NotSupportedException)
+                {
+                    // A keyword the fast path does not know: NJsonSchema validates every event of this type.
+                    fast = null;
+                }
+            }
+            _byType[type] = new Entry(authority, fast);
+        }
+    }
+
+    public bool HasFastPath(string type) => _byType.TryGetValue(type, out var e) && e.Fast is not null;
+
+    /// <summary>Adds the structural errors of <paramref name="data"/> (the CloudEvent's data) for a known type.</summary>
+    public void Validate(string type, JsonElement data, List<ValidationError> errors)
+    {
+        var entry = _byType[type];
+        if (entry.Fast is not null && entry.Fast.IsValid(data)) return;
+        ValidateWithAuthority(entry.Authority, data, errors);
+    }
+
+    /// <summary>NJsonSchema alone, for tests that compare it with the fast path.</summary>
+    internal bool IsValidByAuthority(string type, JsonElement data)
+    {
+        var errors = new List<ValidationError>();
+        ValidateWithAuthority(_byType[type].Authority, data, errors);
+        return errors.Count == 0;
+    }
+
+    internal bool? IsValidByFastPath(string type, JsonElement data) => _byType[type].Fast?.IsValid(data);
+
+    private static void ValidateWithAuthority(JsonSchema schema, JsonElement data, List<ValidationError> errors)
+    {
+        var token = JsonConvert.DeserializeObject<JToken>(data.GetRawText(), NewtonsoftSettings) ?? JValue.CreateNull();
+        foreach (var error in schema.Validate(token)) Flatten(error, errors);
+    }
+
+    private static void Flatten(NJsonSchema.Validation.ValidationError error, List<ValidationError> errors)
+    {
+        // An invalid array item wraps the item's own errors: report those. anyOf alternatives are not
+        // individually wrong, so the anyOf failure is reported as one error at the object.
+        if (error.Kind == ValidationErrorKind.ArrayItemNotValid && error is ChildSchemaValidationError child)
+        {
+            foreach (var inner in child.Errors.Values.SelectMany(e => e)) Flatten(inner, errors);
+            return;
+        }
+        var path = ToPath(error.Path);
+        var (code, message) = error.Kind switch
+        {
+            ValidationErrorKind.PropertyRequired => (ValidationCodes.SchemaRequired, $"Required property '{error.Property}' is missing."),
+            ValidationErrorKind.NoAdditionalPropertiesAllowed => (ValidationCodes.SchemaAdditionalProperty, $"Property '{error.Property}' is not part of the contract."),
+            ValidationErrorKind.NotInEnumeration => (ValidationCodes.SchemaEnum, "Value is not one of the allowed values."),
+            ValidationErrorKind.PatternMismatch => (ValidationCodes.SchemaPattern, "Value does not match the required pattern."),
+            ValidationErrorKind.NotAnyOf or ValidationErrorKind.NotOneOf or ValidationErrorKind.NotAllOf =>
+                (ValidationCodes.SchemaAnyOf, "Value matches none of the allowed shapes (e.g. installments > 1 only with credit_card)."),
+            ValidationErrorKind.DateTimeExpected or ValidationErrorKind.DateExpected or ValidationErrorKind.TimeExpected
+                or ValidationErrorKind.GuidExpected or ValidationErrorKind.UuidExpected or ValidationErrorKind.EmailExpected
+                or ValidationErrorKind.UriExpected or ValidationErrorKind.HostnameExpected or ValidationErrorKind.IpV4Expected
+                or ValidationErrorKind.IpV6Expected or ValidationErrorKind.Base64Expected or ValidationErrorKind.TimeSpanExpected =>
+                (ValidationCodes.SchemaFormat, $"Value is not a valid {FormatName(error.Kind)}."),
+            ValidationErrorKind.StringExpected or ValidationErrorKind.NumberExpected or ValidationErrorKind.IntegerExpected
+                or ValidationErrorKind.BooleanExpected or ValidationErrorKind.ObjectExpected or ValidationErrorKind.ArrayExpected
+                or ValidationErrorKind.NullExpected =>
+                (ValidationCodes.SchemaType, $"Wrong type: {Expected(error.Kind)}."),
+            ValidationErrorKind.NumberTooSmall or ValidationErrorKind.NumberTooBig or ValidationErrorKind.NumberNotMultipleOf
+                or ValidationErrorKind.StringTooShort or ValidationErrorKind.StringTooLong or ValidationErrorKind.TooFewItems
+                or ValidationErrorKind.TooManyItems or ValidationErrorKind.ItemsNotUnique =>
+                (ValidationCodes.SchemaRange, $"Value out of range ({error.Kind})."),
+            _ => (ValidationCodes.SchemaViolation, $"Schema violation ({error.Kind})."),
+        };
+        errors.Add(new ValidationError(code, path, message));
+    }
+
+    private static string FormatName(ValidationErrorKind kind) => kind switch
+    {
+        ValidationErrorKind.DateTimeExpected => "RFC 3339 date-time",
+        ValidationErrorKind.DateExpected => "date (YYYY-MM-DD)",
+        ValidationErrorKind.GuidExpected or ValidationErrorKind.UuidExpected => "UUID",
+        _ => kind.ToString().Replace("Expected", "", StringComparison.Ordinal),
+    };
+
+    private static string Expected(ValidationErrorKind kind) =>
+        "expected " + kind.ToString().Replace("Expected", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    /// <summary>NJsonSchema's "#/lines[0].quantity" as "$.data.lines[0].quantity".</summary>
+    internal static string ToPath(string? schemaPath)
+    {
+        if (string.IsNullOrEmpty(schemaPath) || schemaPath == "#") return "$.data";
+        var rest = schemaPath.StartsWith("#/", StringComparison.Ordinal) ? schemaPath[2..] : schemaPath.TrimStart('#');
+        return rest.Length == 0 ? "$.data" : rest[0] == '[' ? "$.data" + rest : "$.data." + rest;
+    }
+}

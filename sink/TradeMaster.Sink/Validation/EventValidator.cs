@@ -1,0 +1,178 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using TradeMaster.Contracts.Events;
+
+namespace TradeMaster.Sink.Validation;
+
+/// <summary>The outcome of validating one message: the parsed document (when it parsed) and every error found.</summary>
+public sealed class ValidatedMessage : IDisposable
+{
+    internal ValidatedMessage(JsonDocument? document, string? eventId, string? eventType, List<ValidationError> errors)
+    {
+        Document = document;
+        EventId = eventId;
+        EventType = eventType;
+        Errors = errors;
+    }
+
+    public JsonDocument? Document { get; }
+
+    /// <summary>The CloudEvent id when the message had a readable one (also on rejections).</summary>
+    public string? EventId { get; }
+
+    public string? EventType { get; }
+
+    public IReadOnlyList<ValidationError> Errors { get; }
+
+    public bool IsValid => Errors.Count == 0;
+
+    public void Dispose() => Document?.Dispose();
+}
+
+/// <summary>
+/// Validates a message as the sink receives it: content type, JSON, CloudEvents envelope, known type and version,
+/// the data's structure against the contract schema, the data rules, and personal data anywhere in it. Every
+/// error is reported, not only the first; nothing here throws on bad input.
+/// </summary>
+public sealed class EventValidator
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+
+    private static readonly Dictionary<string, string> KnownTypeRoots =
+        EventTypes.All.ToDictionary(t => t[..t.LastIndexOf(".v", StringComparison.Ordinal)], t => t, StringComparer.Ordinal);
+
+    private readonly ContractSchemas _schemas;
+    private readonly TransactionRules _rules;
+    private readonly TimeProvider _time;
+
+    public EventValidator(ContractSchemas schemas, IOptions<SinkOptions> options, TimeProvider time)
+    {
+        _schemas = schemas;
+        _rules = new TransactionRules(options.Value.Validation);
+        _time = time;
+    }
+
+    /// <param name="contentType">The transport's content type; null when the transport has none (in-process).</param>
+    public ValidatedMessage Validate(ReadOnlyMemory<byte> body, string? contentType)
+    {
+        var errors = new List<ValidationError>();
+        if (contentType is not null && !IsJsonContentType(contentType))
+        {
+            errors.Add(new ValidationError(ValidationCodes.ContentTypeUnsupported, "$",
+                $"Content type '{contentType}' is not application/cloudevents+json or application/json."));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException e)
+        {
+            errors.Add(new ValidationError(ValidationCodes.JsonInvalid, "$", $"Not valid JSON: {e.Message}"));
+            return new ValidatedMessage(null, null, null, errors);
+        }
+
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new ValidationError(ValidationCodes.EnvelopeNotObject, "$", $"A CloudEvent is a JSON object, not {root.ValueKind}."));
+            return new ValidatedMessage(document, null, null, errors);
+        }
+
+        var specVersion = RequiredString(root, "specversion", errors);
+        if (specVersion is not null && specVersion != "1.0")
+        {
+            errors.Add(new ValidationError(ValidationCodes.SpecVersionUnsupported, "$.specversion", $"CloudEvents specversion '{specVersion}' is not 1.0."));
+        }
+        var id = RequiredString(root, "id", errors);
+        if (id is not null && !TransactionRules.IsCanonicalUuid(id))
+        {
+            errors.Add(new ValidationError(ValidationCodes.EventIdInvalid, "$.id", "TradeMaster event ids are UUIDs (8-4-4-4-12)."));
+        }
+        RequiredString(root, "source", errors);
+        var type = RequiredString(root, "type", errors);
+        string? knownType = null;
+        if (type is not null)
+        {
+            if (KnownTypeRoots.ContainsValue(type))
+            {
+                knownType = type;
+            }
+            else
+            {
+                var versionAt = type.LastIndexOf(".v", StringComparison.Ordinal);
+                var isOtherVersion = versionAt > 0 && KnownTypeRoots.ContainsKey(type[..versionAt]);
+                errors.Add(isOtherVersion
+                    ? new ValidationError(ValidationCodes.EventVersionUnsupported, "$.type", $"'{type}' is a version this sink does not know.")
+                    : new ValidationError(ValidationCodes.EventTypeUnknown, "$.type", $"'{type}' is not a TradeMaster event type."));
+            }
+        }
+        if (root.TryGetProperty("datacontenttype", out var dct)
+            && (dct.ValueKind != JsonValueKind.String || !IsPlainJson(dct.GetString()!)))
+        {
+            errors.Add(new ValidationError(ValidationCodes.DataContentTypeUnsupported, "$.datacontenttype", "Event data must be application/json."));
+        }
+        if (root.TryGetProperty("time", out var time) && (time.ValueKind != JsonValueKind.String || !time.TryGetDateTimeOffset(out _)))
+        {
+            errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$.time", "time must be an RFC 3339 timestamp."));
+        }
+        if (!root.TryGetProperty("data", out var data))
+        {
+            errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$.data",
+                root.TryGetProperty("data_base64", out _) ? "Binary data (data_base64) is not accepted: data must be JSON." : "The CloudEvent has no data."));
+        }
+        else if (knownType is not null)
+        {
+            var schemaErrors = new List<ValidationError>();
+            _schemas.Validate(knownType, data, schemaErrors);
+            var ruleErrors = new List<ValidationError>();
+            _rules.Check(knownType, data, _time.GetUtcNow(), ruleErrors);
+            Merge(schemaErrors, ruleErrors, errors);
+        }
+
+        PersonalData.Scan(root, "$", errors);
+        return new ValidatedMessage(document, id, type, errors);
+    }
+
+    /// <summary>
+    /// A data rule names a problem more precisely than the schema keyword it overlaps (quantity ≥ 1, currency
+    /// enum, id minimum…): at a path where a rule spoke, the schema's generic range/enum/format error is dropped.
+    /// </summary>
+    private static void Merge(List<ValidationError> schemaErrors, List<ValidationError> ruleErrors, List<ValidationError> errors)
+    {
+        foreach (var e in schemaErrors)
+        {
+            var overlapped = e.Code is ValidationCodes.SchemaRange or ValidationCodes.SchemaEnum or ValidationCodes.SchemaFormat
+                && ruleErrors.Exists(r => r.Path == e.Path);
+            if (!overlapped) errors.Add(e);
+        }
+        errors.AddRange(ruleErrors);
+    }
+
+    private static string? RequiredString(JsonElement root, string name, List<ValidationError> errors)
+    {
+        if (!root.TryGetProperty(name, out var value))
+        {
+            errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$." + name, $"The CloudEvent attribute '{name}' is missing."));
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0)
+        {
+            errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$." + name, $"The CloudEvent attribute '{name}' must be a non-empty string."));
+            return null;
+        }
+        return value.GetString();
+    }
+
+    private static bool IsJsonContentType(string contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && (parsed.MediaType.Equals("application/cloudevents+json", StringComparison.OrdinalIgnoreCase)
+            || parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsPlainJson(string contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+}

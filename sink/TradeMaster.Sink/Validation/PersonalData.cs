@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace TradeMaster.Sink.Validation;
+
+/// <summary>
+/// Finds personal data that must never reach the lake: a CPF (formatted, or 11 digits whose check digits are
+/// right), an e-mail address, a phone number, or a field named like one. Every string, number and property name
+/// of the message is scanned, envelope included. Cheap pre-checks ('@', runs of digits) keep regexes off the
+/// common path.
+/// </summary>
+internal static partial class PersonalData
+{
+    private static readonly HashSet<string> ForbiddenNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "cpf", "customer_cpf", "email", "e_mail", "customer_email", "phone", "phone_number", "telefone", "celular",
+        "mobile", "rg", "birth_date", "date_of_birth", "data_nascimento", "address", "endereco",
+    };
+
+    [GeneratedRegex(@"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex FormattedCpf();
+
+    [GeneratedRegex(@"(?<![0-9A-Za-z])[0-9]{11}(?![0-9A-Za-z])", RegexOptions.CultureInvariant)]
+    private static partial Regex ElevenDigits();
+
+    [GeneratedRegex(@"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", RegexOptions.CultureInvariant)]
+    private static partial Regex Email();
+
+    // Brazilian numbers as people write them: +55 (11) 91234-5678, (11) 1234-5678, 11 91234 5678, +5511912345678.
+    [GeneratedRegex(@"(\+55[\s-]?\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-]?[0-9]{4}(?![0-9]))|((?<![0-9])\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-][0-9]{4}(?![0-9]))|((?<![0-9])\([1-9][0-9]\)\s?9?[0-9]{8}(?![0-9]))", RegexOptions.CultureInvariant)]
+    private static partial Regex Phone();
+
+    [GeneratedRegex(@"^[1-9][1-9]9[0-9]{8}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BareMobile();
+
+    public static void Scan(JsonElement element, string path, List<ValidationError> errors)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in element.EnumerateObject())
+                {
+                    var childPath = path + "." + p.Name;
+                    if (ForbiddenNames.Contains(p.Name))
+                    {
+                        errors.Add(new ValidationError(ValidationCodes.PersonalDataField, childPath,
+                            $"A field named '{p.Name}' carries personal data, which never leaves the ledger's database."));
+                    }
+                    Scan(p.Value, childPath, errors);
+                }
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray()) Scan(item, $"{path}[{i++}]", errors);
+                break;
+            case JsonValueKind.String:
+                ScanText(element.GetString()!, path, errors);
+                break;
+            case JsonValueKind.Number:
+                if (element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n.ToString("D11", System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    errors.Add(new ValidationError(ValidationCodes.PersonalDataCpf, path, "A number that is a valid CPF."));
+                }
+                break;
+        }
+    }
+
+    internal static void ScanText(string text, string path, List<ValidationError> errors)
+    {
+        var digits = 0;
+        var at = false;
+        foreach (var c in text)
+        {
+            if (char.IsAsciiDigit(c)) digits++;
+            else if (c == '@') at = true;
+        }
+        if (at && Email().IsMatch(text))
+        {
+            errors.Add(new ValidationError(ValidationCodes.PersonalDataEmail, path, "An e-mail address in clear."));
+        }
+        if (digits < 8) return;
+
+        var cpf = FormattedCpf().IsMatch(text);
+        var phone = false;
+        if (!cpf)
+        {
+            foreach (Match m in ElevenDigits().Matches(text))
+            {
+                if (Cpf.IsValid(m.Value)) { cpf = true; break; }
+                if (BareMobile().IsMatch(m.Value)) phone = true;
+            }
+        }
+        if (cpf) errors.Add(new ValidationError(ValidationCodes.PersonalDataCpf, path, "A CPF in clear (customers travel only as a keyed hash)."));
+        if (phone || Phone().IsMatch(text))
+        {
+            errors.Add(new ValidationError(ValidationCodes.PersonalDataPhone, path, "A phone number in clear."));
+        }
+    }
+}
+
+/// <summary>CPF check digits (módulo 11).</summary>
+internal static class Cpf
+{
+    public static bool IsValid(string digits)
+    {
+        if (digits.Length != 11) return false;
+        var allSame = true;
+        for (var i = 0; i < 11; i++)
+        {
+            if (!char.IsAsciiDigit(digits[i])) return false;
+            if (digits[i] != digits[0]) allSame = false;
+        }
+        if (allSame) return false;
+        return CheckDigit(digits, 9) == digits[9] - '0' && CheckDigit(digits, 10) == digits[10] - '0';
+    }
+
+    private static int CheckDigit(string digits, int count)
+    {
+        var sum = 0;
+        for (var i = 0; i < count; i++) sum += (digits[i] - '0') * (count + 1 - i);
+        var r = sum * 10 % 11;
+        return r == 10 ? 0 : r;
+    }
+}

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using TradeMaster.Contracts.Events;
+
+namespace TradeMaster.Sink.Validation;
+
+/// <summary>
+/// The data rules a JSON Schema cannot say: amounts that must add up, dates that must be coherent, ids that must
+/// be well formed, the rental policy, the clock. Each rule only looks at fields of the right type (a wrong type is
+/// already a schema error), so one bad field yields one error and every independent problem is reported.
+/// </summary>
+internal sealed class TransactionRules(ValidationOptions options)
+{
+    private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
+
+    public void Check(string type, JsonElement data, DateTimeOffset now, List<ValidationError> errors)
+    {
+        if (data.ValueKind != JsonValueKind.Object) return;
+
+        CheckUuid(data, "transaction_id", "$.data.transaction_id", errors);
+        var occurredAt = CheckClock(data, now, errors);
+        CheckLocalDate(data, occurredAt, errors);
+        if (data.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.Object)
+        {
+            CheckPositiveId(store, "id", "$.data.store.id", errors);
+        }
+        if (data.TryGetProperty("employee", out var employee) && employee.ValueKind == JsonValueKind.Object)
+        {
+            CheckPositiveId(employee, "id", "$.data.employee.id", errors);
+        }
+
+        if (type == EventTypes.TransactionRefused)
+        {
+            if (data.TryGetProperty("rental_id", out _)) CheckUuid(data, "rental_id", "$.data.rental_id", errors);
+            if (data.TryGetProperty("lines", out var requested) && requested.ValueKind == JsonValueKind.Array)
+            {
+                var i = 0;
+                foreach (var line in requested.EnumerateArray())
+                {
+                    if (line.ValueKind == JsonValueKind.Object) CheckPositiveId(line, "item_id", $"$.data.lines[{i}].item_id", errors);
+                    i++;
+                }
+            }
+            return;
+        }
+
+        if (data.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "BRL")
+        {
+            errors.Add(new ValidationError(ValidationCodes.CurrencyUnsupported, "$.data.currency", $"Currency must be BRL, not '{currency.GetString()}'."));
+        }
+
+        var rentalDays = type == EventTypes.RentalStarted ? CheckRental(data, errors) : null;
+        var linesSum = CheckLines(data, rentalDays, errors);
+        var total = Money(data, "total");
+        if (linesSum is { } sum && total is { } t && sum != t)
+        {
+            errors.Add(new ValidationError(ValidationCodes.TotalMismatch, "$.data.total", $"Total {t} is not the sum of the line totals ({sum})."));
+        }
+        if (data.TryGetProperty("payment", out var payment) && payment.ValueKind == JsonValueKind.Object
+            && Money(payment, "amount") is { } amount && total is { } t2 && amount != t2)
+        {
+            errors.Add(new ValidationError(ValidationCodes.PaymentAmountMismatch, "$.data.payment.amount", $"Payment amount {amount} differs from the total {t2}."));
+        }
+        if (type == EventTypes.RentalReturned) CheckReturn(data, total, payment, errors);
+    }
+
+    private DateTimeOffset? CheckClock(JsonElement data, DateTimeOffset now, List<ValidationError> errors) =>
+        Timestamp(data, "occurred_at") is { } occurredAt ? CheckFuture(occurredAt, now, errors) : null;
+
+    private DateTimeOffset CheckFuture(DateTimeOffset occurredAt, DateTimeOffset now, List<ValidationError> errors)
+    {
+        if (occurredAt > now + options.MaxClockSkew)
+        {
+            errors.Add(new ValidationError(ValidationCodes.OccurredAtInFuture, "$.data.occurred_at",
+                $"occurred_at {occurredAt:O} is more than {options.MaxClockSkew} ahead of the sink's clock ({now:O})."));
+        }
+        return occurredAt;
+    }
+
+    private static void CheckLocalDate(JsonElement data, DateTimeOffset? occurredAt, List<ValidationError> errors)
+    {
+        if (occurredAt is null || Date(data, "local_date") is not { } localDate) return;
+        if (!data.TryGetProperty("store", out var store) || store.ValueKind != JsonValueKind.Object
+            || !store.TryGetProperty("timezone", out var tzElement) || tzElement.ValueKind != JsonValueKind.String) return;
+        var tzName = tzElement.GetString()!;
+        var zone = Zones.GetOrAdd(tzName, static name => TimeZoneInfo.TryFindSystemTimeZoneById(name, out var z) ? z : null);
+        if (zone is null)
+        {
+            errors.Add(new ValidationError(ValidationCodes.StoreTimezoneUnknown, "$.data.store.timezone", $"'{tzName}' is not a known IANA timezone."));
+            return;
+        }
+        var expected = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurredAt.Value, zone).DateTime);
+        if (expected != localDate)
+        {
+            errors.Add(new ValidationError(ValidationCodes.LocalDateMismatch, "$.data.local_date",
+                $"local_date {localDate:yyyy-MM-dd} is not the date of occurred_at in {tzName} ({expected:yyyy-MM-dd})."));
+        }
+    }
+
+    /// <summary>Checks every line; returns Σ line_total when every line has one (null otherwise).</summary>
+    private static decimal? CheckLines(JsonElement data, int? rentalDays, List<ValidationError> errors)
+    {
+        if (!data.TryGetProperty("lines", out var lines) || lines.ValueKind != JsonValueKind.Array) return null;
+        decimal? sum = 0m;
+        var i = 0;
+        foreach (var line in lines.EnumerateArray())
+        {
+            var p = $"$.data.lines[{i}]";
+            if (line.ValueKind != JsonValueKind.Object) { sum = null; i++; continue; }
+            if (line.TryGetProperty("line_number", out var number) && number.TryGetInt64(out var n) && n != i + 1)
+            {
+                errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, p + ".line_number", $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
+            }
+            CheckPositiveId(line, "item_id", p + ".item_id", errors);
+            long? quantity = null;
+            if (line.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.Number)
+            {
+                if (q.TryGetInt64(out var qv) && qv > 0) quantity = qv;
+                else if (!q.TryGetDecimal(out var qd) || qd <= 0)
+                {
+                    errors.Add(new ValidationError(ValidationCodes.QuantityNotPositive, p + ".quantity", $"Quantity must be a positive integer, got {q.GetRawText()}."));
+                }
+            }
+            var unitPrice = Money(line, "unit_price");
+            if (unitPrice < 0)
+            {
+                errors.Add(new ValidationError(ValidationCodes.UnitPriceNegative, p + ".unit_price", $"Unit price must be ≥ 0, got {unitPrice}."));
+            }
+            var discount = Money(line, "discount");
+            if (discount < 0)
+            {
+                errors.Add(new ValidationError(ValidationCodes.DiscountNegative, p + ".discount", $"Discount must be ≥ 0, got {discount}."));
+            }
+            var lineTotal = Money(line, "line_total");
+            if (quantity is { } qq && unitPrice is { } up && discount is { } d && lineTotal is { } lt && qq * up - d != lt)
+            {
+                errors.Add(new ValidationError(ValidationCodes.LineTotalMismatch, p + ".line_total",
+                    $"line_total {lt} is not quantity × unit_price − discount ({qq} × {up} − {d} = {qq * up - d})."));
+            }
+            if (rentalDays is { } days && unitPrice is { } rentPrice && Money(line, "daily_price") is { } daily && days * daily != rentPrice)
+            {
+                errors.Add(new ValidationError(ValidationCodes.UnitPriceMismatch, p + ".unit_price",
+                    $"A rental's unit_price is days × daily_price ({days} × {daily} = {days * daily}), got {rentPrice}."));
+            }
+            sum = lineTotal is { } l ? sum + l : null;
+            i++;
+        }
+        return sum;
+    }
+
+    /// <summary>Checks the rental terms; returns the days when they are usable for the price rule.</summary>
+    private int? CheckRental(JsonElement data, List<ValidationError> errors)
+    {
+        if (!data.TryGetProperty("rental", out var rental) || rental.ValueKind != JsonValueKind.Object) return null;
+        CheckUuid(rental, "rental_id", "$.data.rental.rental_id", errors);
+        if (rental.TryGetProperty("rental_id", out var rid) && rid.ValueKind == JsonValueKind.String
+            && data.TryGetProperty("transaction_id", out var tid) && tid.ValueKind == JsonValueKind.String
+            && Guid.TryParse(rid.GetString(), out var r) && Guid.TryParse(tid.GetString(), out var t) && r != t)
+        {
+            errors.Add(new ValidationError(ValidationCodes.RentalIdMismatch, "$.data.rental.rental_id", "A rental's id is the id of the transaction that started it."));
+        }
+        int? days = null;
+        if (rental.TryGetProperty("days", out var d) && d.TryGetInt32(out var dv))
+        {
+            if (dv < options.MinRentalDays || dv > options.MaxRentalDays)
+            {
+                errors.Add(new ValidationError(ValidationCodes.RentalPeriodOutOfRange, "$.data.rental.days",
+                    $"Rental period {dv} days is outside the policy ({options.MinRentalDays}–{options.MaxRentalDays})."));
+            }
+            days = dv;
+        }
+        var start = Date(rental, "start_date");
+        var due = Date(rental, "due_date");
+        if (start is { } s && due is { } u)
+        {
+            if (u <= s)
+            {
+                errors.Add(new ValidationError(ValidationCodes.RentalDueDateInvalid, "$.data.rental.due_date", $"Due date {u:yyyy-MM-dd} is not after the start {s:yyyy-MM-dd}."));
+            }
+            else if (days is { } n && s.AddDays(n) != u)
+            {
+                errors.Add(new ValidationError(ValidationCodes.RentalDueDateInvalid, "$.data.rental.due_date", $"Due date must be start_date + days ({s.AddDays(n):yyyy-MM-dd}), got {u:yyyy-MM-dd}."));
+            }
+        }
+        return days;
+    }
+
+    private static void CheckReturn(JsonElement data, decimal? total, JsonElement payment, List<ValidationError> errors)
+    {
+        if (!data.TryGetProperty("return", out var ret) || ret.ValueKind != JsonValueKind.Object) return;
+        CheckUuid(ret, "rental_id", "$.data.return.rental_id", errors);
+        if (Timestamp(ret, "rental_started_at") is { } started && Timestamp(ret, "returned_at") is { } returned && returned < started)
+        {
+            errors.Add(new ValidationError(ValidationCodes.ReturnBeforeRentalStart, "$.data.return.returned_at",
+                $"Returned at {returned:O}, before the rental started ({started:O})."));
+        }
+        var lateFee = Money(ret, "late_fee");
+        if (lateFee is { } fee && total is { } t && fee != t)
+        {
+            errors.Add(new ValidationError(ValidationCodes.LateFeeMismatch, "$.data.return.late_fee", $"Late fee {fee} is not the sum of the returned lines ({t})."));
+        }
+        if (lateFee > 0 && ret.TryGetProperty("late_days", out var ld) && ld.TryGetInt32(out var lateDays) && lateDays == 0)
+        {
+            errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.late_fee", "A late fee without late days."));
+        }
+        if (ret.TryGetProperty("fee_paid", out var paid) && paid.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            var hasPayment = payment.ValueKind == JsonValueKind.Object;
+            if (paid.GetBoolean() != hasPayment)
+            {
+                errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.fee_paid",
+                    hasPayment ? "A payment is present but fee_paid is false." : "fee_paid is true but there is no payment."));
+            }
+            else if (paid.GetBoolean() && lateFee == 0)
+            {
+                errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.fee_paid", "fee_paid is true but there is no late fee."));
+            }
+        }
+    }
+
+    private static void CheckPositiveId(JsonElement obj, string name, string path, List<ValidationError> errors)
+    {
+        if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.Number && (!id.TryGetInt64(out var v) || v <= 0))
+        {
+            errors.Add(new ValidationError(ValidationCodes.IdInvalid, path, $"An id is a positive integer, got {id.GetRawText()}."));
+        }
+    }
+
+    private static void CheckUuid(JsonElement obj, string name, string path, List<ValidationError> errors)
+    {
+        if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.String && !IsCanonicalUuid(id.GetString()!))
+        {
+            errors.Add(new ValidationError(ValidationCodes.IdInvalid, path, $"'{id.GetString()}' is not a UUID (8-4-4-4-12 hex digits)."));
+        }
+    }
+
+    internal static bool IsCanonicalUuid(string value) => value.Length == 36 && Guid.TryParseExact(value, "D", out _);
+
+    private static decimal? Money(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) ? d : null;
+
+    private static DateOnly? Date(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+        && DateOnly.TryParseExact(v.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
+
+    private static DateTimeOffset? Timestamp(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t : null;
+}
