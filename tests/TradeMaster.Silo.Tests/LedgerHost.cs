@@ -35,7 +35,8 @@ public sealed class LedgerHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<LedgerHost> StartAsync(string connectionString, RecordingPublisher? publisher = null, IDictionary<string, string?>? settings = null)
+    public static async Task<LedgerHost> StartAsync(
+        string connectionString, RecordingPublisher? publisher = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         publisher ??= new RecordingPublisher();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -52,6 +53,7 @@ public sealed class LedgerHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (time is not null) builder.Services.AddSingleton(time);
         builder.AddTradeMasterSilo();
         builder.Services.RemoveAll<IEventPublisher>();
         builder.Services.AddSingleton<IEventPublisher>(publisher);

@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using TradeMaster.Contracts.Events;
+using TradeMaster.Contracts.Grains;
+using TradeMaster.Contracts.Ledger;
+using TradeMaster.Testing;
+
+namespace TradeMaster.Silo.Tests;
+
+/// <summary>Master data with one of everything that must be refused: a closed store, a former employee, …</summary>
+public sealed class RefusalFixture : IAsyncLifetime
+{
+    public const int ClosedStore = 5;
+
+    public ShiftedTimeProvider Time { get; } = new();
+
+    public LedgerHost Host { get; private set; } = null!;
+
+    public int Clerk { get; private set; }
+    public int ClerkOfStore2 { get; private set; }
+    public int FormerClerk { get; private set; }
+    public int InactiveCustomer { get; private set; }
+    public int InactiveItem { get; private set; }
+    public int UnsellableItem { get; private set; }
+    public int UnrentableItem { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("refusals");
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString))
+        {
+            await using var command = dataSource.CreateCommand(
+                $"""
+                update stores set active = false where store_id = {ClosedStore};
+                update employees set active = true where store_id = 1;
+                update employees set active = false where employee_id = (select max(employee_id) from employees where store_id = 1 and role = 'clerk');
+                update customers set active = false where customer_id = 2000;
+                update customers set active = true where customer_id < 2000;
+                update catalog_items set active = false where item_id = (select min(item_id) from stock where store_id = 1 and copies_for_sale > 0 and item_id > 900);
+                update catalog_items set sellable = false, active = true where item_id = (select min(item_id) from stock where store_id = 1 and copies_for_sale > 0 and item_id > 800);
+                update catalog_items set rentable = false, active = true where item_id = (select min(item_id) from stock where store_id = 1 and rental_copies_owned > 0 and item_id > 700);
+                """);
+            await command.ExecuteNonQueryAsync();
+        }
+        Host = await LedgerHost.StartAsync(connectionString, time: Time);
+        Clerk = await Host.ScalarAsync<int>("select min(employee_id) from employees where store_id = 1 and role = 'clerk' and active");
+        ClerkOfStore2 = await Host.ScalarAsync<int>("select min(employee_id) from employees where store_id = 2 and active");
+        FormerClerk = await Host.ScalarAsync<int>("select employee_id from employees where store_id = 1 and not active");
+        InactiveCustomer = 2000;
+        InactiveItem = await Host.ScalarAsync<int>("select item_id from catalog_items where not active and item_id > 900 order by item_id limit 1");
+        UnsellableItem = await Host.ScalarAsync<int>("select item_id from catalog_items where not sellable and active and item_id > 800 order by item_id limit 1");
+        UnrentableItem = await Host.ScalarAsync<int>("select item_id from catalog_items where not rentable and active and item_id > 700 order by item_id limit 1");
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<RefusalFixture>
+{
+    private const int Store = 1;
+    private static readonly PaymentRequest Pix = new(PaymentMethod.Pix, null);
+
+    private IStoreGrain StoreGrain(int id = Store) => fixture.Host.Grains.GetGrain<IStoreGrain>(id);
+
+    private Task<int> SaleItemAsync(int minCopies = 1) => fixture.Host.ScalarAsync<int>(
+        "select s.item_id from stock s join catalog_items i using (item_id) where s.store_id = 1 and s.copies_for_sale >= $1 and i.active and i.sellable order by s.item_id limit 1", minCopies);
+
+    private Task<int> RentalItemAsync(int offset) => fixture.Host.ScalarAsync<int>(
+        "select s.item_id from stock s join catalog_items i using (item_id) where s.store_id = 1 and s.rental_copies_owned >= 1 and i.active and i.rentable order by s.item_id offset $1 limit 1", offset);
+
+    [Fact]
+    public async Task Ledger_EveryRefusalCode_IsReachedAndRecorded()
+    {
+        var reached = new Dictionary<string, TransactionOutcome>();
+        async Task Expect(string code, Task<TransactionOutcome> attempt)
+        {
+            var outcome = await attempt;
+            Assert.True(outcome.Refusal?.Code == code, $"expected {code}, got {outcome.Refusal?.Code ?? "accepted"}: {outcome.Refusal?.Message}");
+            reached[code] = outcome;
+        }
+        var saleItem = await SaleItemAsync();
+        var stock = (await StoreGrain().GetStockAsync(saleItem))!;
+        var customers = Enumerable.Range(1, 40).ToArray();
+
+        await Expect(RefusalCodes.StoreUnknown, StoreGrain(999).SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem)));
+        await Expect(RefusalCodes.StoreInactive, StoreGrain(RefusalFixture.ClosedStore).SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem)));
+        await Expect(RefusalCodes.EmployeeUnknown, StoreGrain().SellAsync(LedgerFixture.Sale(99_999, saleItem)));
+        await Expect(RefusalCodes.EmployeeInactive, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.FormerClerk, saleItem)));
+        await Expect(RefusalCodes.EmployeeNotAtStore, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.ClerkOfStore2, saleItem)));
+        await Expect(RefusalCodes.CustomerUnknown, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem, customerId: 99_999)));
+        await Expect(RefusalCodes.CustomerInactive, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, fixture.InactiveCustomer, await RentalItemAsync(0))));
+        await Expect(RefusalCodes.ItemUnknown, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, 99_999)));
+        await Expect(RefusalCodes.ItemInactive, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, fixture.InactiveItem)));
+        await Expect(RefusalCodes.ItemNotSellable, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, fixture.UnsellableItem)));
+        await Expect(RefusalCodes.ItemNotRentable, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[0], fixture.UnrentableItem)));
+        await Expect(RefusalCodes.InsufficientStock, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem, stock.CopiesForSale + 1)));
+        var rentalItem = await RentalItemAsync(1);
+        var rentalStock = (await StoreGrain().GetStockAsync(rentalItem))!;
+        await Expect(RefusalCodes.InsufficientRentalCopies,
+            StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[1], rentalItem, rentalStock.RentalCopiesAvailable + 1)));
+        await Expect(RefusalCodes.QuantityOutOfRange, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem, 0)));
+        await Expect(RefusalCodes.QuantityOutOfRange, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem, 101)));
+        var tooMany = new SaleCommand(Guid.NewGuid(), fixture.Clerk, null, [.. Enumerable.Repeat(new LineRequest(saleItem, 1), 51)], Pix);
+        await Expect(RefusalCodes.TooManyLines, StoreGrain().SellAsync(tooMany));
+        await Expect(RefusalCodes.PaymentInvalid, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem) with { Payment = new PaymentRequest(PaymentMethod.Pix, 3) }));
+        await Expect(RefusalCodes.RentalPeriodOutOfRange, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem, days: 0)));
+        await Expect(RefusalCodes.RentalPeriodOutOfRange, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem, days: 31)));
+
+        // Over the limit in one go: six different titles for a limit of five.
+        var six = new List<LineRequest>();
+        for (var i = 2; six.Count < 6; i++)
+        {
+            var id = await RentalItemAsync(i);
+            if (((await StoreGrain().GetStockAsync(id))!).RentalCopiesAvailable >= 1 && six.All(l => l.ItemId != id)) six.Add(new LineRequest(id, 1));
+        }
+        await Expect(RefusalCodes.RentalLimitExceeded,
+            StoreGrain().RentAsync(new RentalCommand(Guid.NewGuid(), fixture.Clerk, customers[3], [.. six], 3, Pix)));
+
+        // Returns: unknown, before start, in the future, twice; a late one leaves a fee that blocks new rentals.
+        await Expect(RefusalCodes.RentalUnknown, StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, Guid.NewGuid(), null, null)));
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[4], six[0].ItemId, days: 2));
+        Assert.True(rental.Accepted, rental.Refusal?.Message);
+        await Expect(RefusalCodes.ReturnBeforeRentalStart,
+            StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, rental.Receipt!.OccurredAt.AddHours(-1), null)));
+        await Expect(RefusalCodes.ReturnDateInFuture,
+            StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, fixture.Time.GetUtcNow().AddDays(1), null)));
+
+        fixture.Time.Advance(TimeSpan.FromDays(5));
+        var late = await StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, null, null));
+        Assert.True(late.Accepted, late.Refusal?.Message);
+        var daily = rental.Receipt.Lines[0].DailyPrice!.Value;
+        Assert.InRange(late.Receipt!.Return!.LateDays, 2, 3); // 5 days later, due after 2: 3 late days (2 across a midnight edge)
+        Assert.Equal(late.Receipt.Return.LateDays * daily, late.Receipt.Return.LateFee);
+        Assert.False(late.Receipt.Return.FeePaid);
+        Assert.Equal(late.Receipt.Return.LateFee, late.Receipt.Total);
+        await Expect(RefusalCodes.RentalAlreadyClosed, StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, null, null)));
+        await Poll.UntilAsync(async () => (await fixture.Host.Grains.GetGrain<ICustomerGrain>(customers[4]).GetAccountAsync())!.UnpaidLateFees > 0,
+            TimeSpan.FromSeconds(10), "the late fee reaches the customer's account");
+        await Expect(RefusalCodes.CustomerBlockedUnpaidFees,
+            StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[4], six[1].ItemId)));
+
+        var first = LedgerFixture.Sale(fixture.Clerk, saleItem);
+        Assert.True((await StoreGrain().SellAsync(first)).Accepted);
+        await Expect(RefusalCodes.TransactionIdConflict, StoreGrain().SellAsync(first with { EmployeeId = fixture.Clerk, Lines = [new LineRequest(saleItem, 2)] }));
+
+        Assert.Equal(RefusalCodes.All.Order(), reached.Keys.Order());
+
+        // Every business refusal is a refused-transaction event and a history row; store_unknown and conflicts are not.
+        var recorded = reached.Where(r => r.Key is not (RefusalCodes.StoreUnknown or RefusalCodes.TransactionIdConflict)).ToList();
+        await Poll.UntilAsync(async () => await fixture.Host.ScalarAsync<long>("select count(*) from refused_transactions") >= recorded.Count,
+            TimeSpan.FromSeconds(15), "refusals reach the history tables");
+        foreach (var (code, outcome) in recorded)
+        {
+            Assert.Equal(code, await fixture.Host.ScalarAsync<string>("select code from refused_transactions where transaction_id = $1", outcome.TransactionId));
+            await Poll.UntilAsync(() => fixture.Host.Publisher.Distinct.Any(e => e.Id == outcome.EventId!.Value.ToString() && e.Type == EventTypes.TransactionRefused),
+                TimeSpan.FromSeconds(10), $"the {code} refusal is published");
+        }
+        Assert.Null(reached[RefusalCodes.StoreUnknown].EventId);
+    }
+
+    [Fact]
+    public async Task ReturnAsync_LateWithPayment_SettlesTheFeeOnTheSpot()
+    {
+        var item = await RentalItemAsync(20);
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 300, item, days: 1));
+        Assert.True(rental.Accepted, rental.Refusal?.Message);
+        var returnedAt = rental.Receipt!.OccurredAt.AddDays(4);
+        fixture.Time.Advance(TimeSpan.FromDays(4));
+
+        var returned = await StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, returnedAt, new PaymentRequest(PaymentMethod.DebitCard, null)));
+
+        Assert.True(returned.Accepted, returned.Refusal?.Message);
+        Assert.True(returned.Receipt!.Return!.FeePaid);
+        Assert.Equal(returned.Receipt.Return.LateFee, returned.Receipt.Payment!.Amount);
+        await Poll.UntilAsync(async () => (await fixture.Host.Grains.GetGrain<ICustomerGrain>(300).GetAccountAsync())!.OpenRentals.IsEmpty,
+            TimeSpan.FromSeconds(10), "the rental closes on the customer's account");
+        Assert.Equal(0m, (await fixture.Host.Grains.GetGrain<ICustomerGrain>(300).GetAccountAsync())!.UnpaidLateFees);
+    }
+}
