@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TradeMaster.Sink.Transform;
+
+namespace TradeMaster.Sink.Tests;
+
+public sealed class TransformTests
+{
+    private static readonly DateTimeOffset IngestedAt = new(2025, 3, 1, 15, 0, 0, 123, TimeSpan.Zero);
+
+    internal static JsonElement Transform(JsonObject e, MessageSource? source = null)
+    {
+        using var doc = JsonDocument.Parse(e.Bytes());
+        var buffer = new ArrayBufferWriter<byte>();
+        AnalyticsRow.Write(buffer, doc.RootElement, source ?? new MessageSource("dapr", "transactions", "m-1"), IngestedAt);
+        Assert.Equal((byte)'\n', buffer.WrittenSpan[^1]);
+        Assert.Equal(1, buffer.WrittenSpan.Count((byte)'\n'));
+        using var row = JsonDocument.Parse(buffer.WrittenMemory);
+        return row.RootElement.Clone();
+    }
+
+    [Fact]
+    public void Write_Sale_FlattensStoreEmployeeCustomerPaymentAndKeepsLinesRepeated()
+    {
+        var e = SampleEvents.Sale();
+        var row = Transform(e);
+        Assert.Equal(e.Id(), row.GetProperty("event_id").GetString());
+        Assert.Equal("sale", row.GetProperty("transaction_type").GetString());
+        Assert.Equal("accepted", row.GetProperty("outcome").GetString());
+        Assert.Equal("2025-03-01T12:00:00.000000Z", row.GetProperty("occurred_at").GetString());
+        Assert.Equal("2025-03-01", row.GetProperty("local_date").GetString());
+        Assert.Equal(7, row.GetProperty("store_id").GetInt64());
+        Assert.Equal("SP", row.GetProperty("store_state").GetString());
+        Assert.Equal(31, row.GetProperty("employee_id").GetInt64());
+        Assert.Equal(SampleEvents.CustomerKey, row.GetProperty("customer_key").GetString());
+        Assert.Equal("69.58", row.GetProperty("total").GetString());
+        Assert.Equal("credit_card", row.GetProperty("payment_method").GetString());
+        Assert.Equal(3, row.GetProperty("payment_installments").GetInt64());
+        Assert.Equal(2, row.GetProperty("line_count").GetInt64());
+        Assert.Equal(3, row.GetProperty("item_count").GetInt64());
+        var line = row.GetProperty("lines")[0];
+        Assert.Equal("19.99", line.GetProperty("unit_price").GetString());
+        Assert.Equal("0.30", line.GetProperty("discount").GetString());
+        Assert.Equal("39.68", line.GetProperty("line_total").GetString());
+        Assert.Equal(JsonValueKind.Null, line.GetProperty("daily_price").ValueKind);
+        Assert.Equal("2025-03-01T15:00:00.123000Z", row.GetProperty("ingested_at").GetString());
+        Assert.Equal("dapr", row.GetProperty("source_transport").GetString());
+        Assert.Equal("m-1", row.GetProperty("source_message_id").GetString());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("refusal_code").ValueKind);
+        Assert.False(row.TryGetProperty("event_type", out _), "event_type is a Hive partition key, taken from the path");
+        Assert.False(row.TryGetProperty("dt", out _), "dt is a Hive partition key, taken from the path");
+    }
+
+    [Fact]
+    public void Write_Rental_CarriesTermsAndDailyPrice()
+    {
+        var row = Transform(SampleEvents.Rental());
+        Assert.Equal(3, row.GetProperty("rental_days").GetInt64());
+        Assert.Equal("2025-03-01", row.GetProperty("rental_start_date").GetString());
+        Assert.Equal("2025-03-04", row.GetProperty("rental_due_date").GetString());
+        Assert.Equal(row.GetProperty("transaction_id").GetString(), row.GetProperty("rental_id").GetString());
+        Assert.Equal("5.00", row.GetProperty("lines")[0].GetProperty("daily_price").GetString());
+    }
+
+    [Fact]
+    public void Write_Return_CarriesLatenessAndFee()
+    {
+        var row = Transform(SampleEvents.Return());
+        Assert.Equal(2, row.GetProperty("late_days").GetInt64());
+        Assert.Equal("10.00", row.GetProperty("late_fee").GetString());
+        Assert.True(row.GetProperty("late_fee_paid").GetBoolean());
+        Assert.Equal("2025-02-24T12:00:00.000000Z", row.GetProperty("rental_started_at").GetString());
+        Assert.Equal("2025-02-27", row.GetProperty("rental_due_date").GetString());
+    }
+
+    [Fact]
+    public void Write_Refused_IsRefusedOutcomeWithRequestedLinesAndNoMoney()
+    {
+        var row = Transform(SampleEvents.Refused());
+        Assert.Equal("refused", row.GetProperty("outcome").GetString());
+        Assert.Equal("sale", row.GetProperty("transaction_type").GetString());
+        Assert.Equal("insufficient_stock", row.GetProperty("refusal_code").GetString());
+        Assert.Equal(101, row.GetProperty("refusal_item_id").GetInt64());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("total").ValueKind);
+        var lines = row.GetProperty("lines");
+        Assert.Equal(2, lines.GetArrayLength());
+        Assert.Equal(2, lines[1].GetProperty("line_number").GetInt64());
+        Assert.Equal(JsonValueKind.Null, lines[1].GetProperty("title").ValueKind);
+        Assert.Equal(JsonValueKind.Null, lines[0].GetProperty("unit_price").ValueKind);
+        Assert.Equal(4, row.GetProperty("item_count").GetInt64());
+    }
+
+    [Fact]
+    public void Write_AnonymousSale_HasNullCustomerKey()
+    {
+        var row = Transform(SampleEvents.AnonymousSale());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("customer_key").ValueKind);
+        Assert.Equal("cash", row.GetProperty("payment_method").GetString());
+    }
+
+    [Fact]
+    public void Write_Rejection_KeepsRawJsonVerbatimOnOneLineAndTextAsString()
+    {
+        var pretty = "{\n  \"id\": \"x\",\n  \"n\": 1.50\n}";
+        var buffer = new ArrayBufferWriter<byte>();
+        RejectionRecord.Write(buffer, System.Text.Encoding.UTF8.GetBytes(pretty), true, "x",
+            [new("json_invalid", "$", "m")], new MessageSource("pubsub", "sub", "42"), IngestedAt);
+        RejectionRecord.Write(buffer, "not json {"u8, false, null, [new("json_invalid", "$", "m")], new MessageSource("dapr", null, null), IngestedAt);
+        var lines = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("\"raw\":{   \"id\": \"x\",   \"n\": 1.50 }", lines[0], StringComparison.Ordinal);
+        using var first = JsonDocument.Parse(lines[0]);
+        Assert.Equal("42", first.RootElement.GetProperty("source").GetProperty("messageId").GetString());
+        using var second = JsonDocument.Parse(lines[1]);
+        Assert.Equal("not json {", second.RootElement.GetProperty("raw").GetString());
+        Assert.Equal(JsonValueKind.Null, second.RootElement.GetProperty("eventId").ValueKind);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Text.Json.Nodes;
+using TradeMaster.Sink.Validation;
+using static TradeMaster.Sink.Validation.ValidationCodes;
+
+namespace TradeMaster.Sink.Tests;
+
+public sealed class ValidationRuleTests
+{
+    public static TheoryData<string> ValidKinds => ["sale", "rental", "return-late", "return-on-time", "refused", "anonymous-sale"];
+
+    private static JsonObject Valid(string kind) => kind switch
+    {
+        "sale" => SampleEvents.Sale(),
+        "rental" => SampleEvents.Rental(),
+        "return-late" => SampleEvents.Return(),
+        "return-on-time" => SampleEvents.Return(late: false),
+        "refused" => SampleEvents.Refused(),
+        _ => SampleEvents.AnonymousSale(),
+    };
+
+    private static string[] CodesOf(JsonObject e, Action<JsonObject> mutate)
+    {
+        mutate(e);
+        return Validation.Errors(e).Codes();
+    }
+
+    private static JsonNode Data(JsonObject e) => e["data"]!;
+
+    [Theory]
+    [MemberData(nameof(ValidKinds))]
+    public void Validate_ValidEventOfEachType_HasNoErrors(string kind)
+    {
+        var errors = Validation.Errors(Valid(kind));
+        Assert.True(errors.Count == 0, string.Join("; ", errors));
+    }
+
+    [Fact]
+    public void Validate_QuantityZero_ReportsQuantityNotPositiveInsteadOfGenericRange()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["lines"]![0]!["quantity"] = 0;
+        var errors = Validation.Errors(e);
+        Assert.Contains(errors, x => x.Code == QuantityNotPositive && x.Path == "$.data.lines[0].quantity");
+        Assert.DoesNotContain(errors, x => x.Code == SchemaRange && x.Path == "$.data.lines[0].quantity");
+    }
+
+    [Fact]
+    public void Validate_NegativeUnitPrice_ReportsUnitPriceNegative() =>
+        Assert.Contains(UnitPriceNegative, CodesOf(SampleEvents.Sale(), e => Data(e)["lines"]![1]!["unit_price"] = -1m));
+
+    [Fact]
+    public void Validate_NegativeDiscount_ReportsDiscountNegative() =>
+        Assert.Contains(DiscountNegative, CodesOf(SampleEvents.Sale(), e => Data(e)["lines"]![1]!["discount"] = -5m));
+
+    [Fact]
+    public void Validate_LineTotalNotQuantityTimesPriceMinusDiscount_ReportsLineTotalMismatch()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["lines"]![0]!["line_total"] = 39.98m; // discount forgotten; total adjusted so only the line is wrong
+        Data(e)["total"] = 69.88m;
+        Data(e)["payment"]!["amount"] = 69.88m;
+        Assert.Equal([LineTotalMismatch], Validation.Errors(e).Codes());
+    }
+
+    [Fact]
+    public void Validate_TotalNotSumOfLines_ReportsTotalMismatch()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["total"] = 70m;
+        Data(e)["payment"]!["amount"] = 70m;
+        Assert.Equal([TotalMismatch], Validation.Errors(e).Codes());
+    }
+
+    [Fact]
+    public void Validate_PaymentAmountDiffersFromTotal_ReportsPaymentAmountMismatch() =>
+        Assert.Equal([PaymentAmountMismatch], CodesOf(SampleEvents.Sale(), e => Data(e)["payment"]!["amount"] = 60m));
+
+    [Fact]
+    public void Validate_LineNumbersOutOfSequence_ReportsLineNumberInvalid() =>
+        Assert.Equal([LineNumberInvalid], CodesOf(SampleEvents.Sale(), e => Data(e)["lines"]![1]!["line_number"] = 5));
+
+    [Fact]
+    public void Validate_RentalDueDateBeforeStart_ReportsRentalDueDateInvalid() =>
+        Assert.Equal([RentalDueDateInvalid], CodesOf(SampleEvents.Rental(), e => Data(e)["rental"]!["due_date"] = "2025-02-27"));
+
+    [Fact]
+    public void Validate_RentalDueDateNotStartPlusDays_ReportsRentalDueDateInvalid() =>
+        Assert.Equal([RentalDueDateInvalid], CodesOf(SampleEvents.Rental(), e => Data(e)["rental"]!["due_date"] = "2025-03-10"));
+
+    [Fact]
+    public void Validate_RentalLongerThanPolicy_ReportsRentalPeriodOutOfRange()
+    {
+        var e = SampleEvents.Rental();
+        Data(e)["rental"]!["days"] = 45;
+        Data(e)["rental"]!["due_date"] = "2025-04-15";
+        var codes = Validation.Errors(e).Codes();
+        Assert.Contains(RentalPeriodOutOfRange, codes);
+        Assert.DoesNotContain(RentalDueDateInvalid, codes);
+    }
+
+    [Fact]
+    public void Validate_RentalUnitPriceNotDaysTimesDailyPrice_ReportsUnitPriceMismatch() =>
+        Assert.Equal([UnitPriceMismatch], CodesOf(SampleEvents.Rental(), e => Data(e)["lines"]![0]!["daily_price"] = 4m));
+
+    [Fact]
+    public void Validate_RentalIdNotTheTransactionId_ReportsRentalIdMismatch() =>
+        Assert.Equal([RentalIdMismatch], CodesOf(SampleEvents.Rental(), e => Data(e)["rental"]!["rental_id"] = Guid.NewGuid().ToString()));
+
+    [Fact]
+    public void Validate_ReturnedBeforeRentalStarted_ReportsReturnBeforeRentalStart() =>
+        Assert.Equal([ReturnBeforeRentalStart], CodesOf(SampleEvents.Return(), e => Data(e)["return"]!["returned_at"] = "2025-02-20T10:00:00Z"));
+
+    [Fact]
+    public void Validate_LateFeeNotSumOfReturnLines_ReportsLateFeeMismatch() =>
+        Assert.Equal([LateFeeMismatch], CodesOf(SampleEvents.Return(), e => Data(e)["return"]!["late_fee"] = 12m));
+
+    [Fact]
+    public void Validate_LateFeeWithoutLateDays_ReportsLateFeeIncoherent() =>
+        Assert.Equal([LateFeeIncoherent], CodesOf(SampleEvents.Return(), e => Data(e)["return"]!["late_days"] = 0));
+
+    [Fact]
+    public void Validate_FeePaidWithoutPayment_ReportsLateFeeIncoherent() =>
+        Assert.Equal([LateFeeIncoherent], CodesOf(SampleEvents.Return(), e => Data(e)["payment"] = null));
+
+    [Fact]
+    public void Validate_OccurredAtBeyondClockSkew_ReportsOccurredAtInFuture()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["occurred_at"] = Validation.Clock.GetUtcNow().AddMinutes(10).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        Assert.Equal([OccurredAtInFuture], Validation.Errors(e).Codes());
+    }
+
+    [Fact]
+    public void Validate_OccurredAtWithinClockSkew_IsValid()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["occurred_at"] = Validation.Clock.GetUtcNow().AddMinutes(2).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        Assert.Empty(Validation.Errors(e));
+    }
+
+    [Fact]
+    public void Validate_LocalDateNotTheStoreDate_ReportsLocalDateMismatch() =>
+        Assert.Equal([LocalDateMismatch], CodesOf(SampleEvents.Sale(), e => Data(e)["local_date"] = "2025-03-02"));
+
+    [Fact]
+    public void Validate_UnknownTimezone_ReportsStoreTimezoneUnknown() =>
+        Assert.Equal([StoreTimezoneUnknown], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["timezone"] = "Mars/Olympus_Mons"));
+
+    [Fact]
+    public void Validate_CurrencyNotBrl_ReportsCurrencyUnsupportedOnly() =>
+        Assert.Equal([CurrencyUnsupported], CodesOf(SampleEvents.Sale(), e => Data(e)["currency"] = "USD"));
+
+    [Fact]
+    public void Validate_StoreIdAsString_ReportsSchemaType() =>
+        Assert.Equal([SchemaType], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["id"] = "7"));
+
+    [Fact]
+    public void Validate_StoreIdZero_ReportsIdInvalid() =>
+        Assert.Equal([IdInvalid], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["id"] = 0));
+
+    [Fact]
+    public void Validate_TransactionIdNotUuid_ReportsIdInvalid() =>
+        Assert.Equal([IdInvalid], CodesOf(SampleEvents.Sale(), e => Data(e)["transaction_id"] = "tx-42"));
+
+    [Fact]
+    public void Validate_EventIdNotUuid_ReportsEventIdInvalid() =>
+        Assert.Equal([EventIdInvalid], CodesOf(SampleEvents.Sale(), e => e["id"] = "sale-42"));
+
+    [Fact]
+    public void Validate_UnknownEventType_ReportsEventTypeUnknown() =>
+        Assert.Equal([EventTypeUnknown], CodesOf(SampleEvents.Sale(), e => e["type"] = "com.example.order.created.v1"));
+
+    [Fact]
+    public void Validate_UnknownVersionOfKnownType_ReportsEventVersionUnsupported() =>
+        Assert.Equal([EventVersionUnsupported], CodesOf(SampleEvents.Sale(), e => e["type"] = "com.trademaster.sale.completed.v2"));
+
+    [Fact]
+    public void Validate_SpecVersionNot10_ReportsSpecVersionUnsupported() =>
+        Assert.Equal([SpecVersionUnsupported], CodesOf(SampleEvents.Sale(), e => e["specversion"] = "0.3"));
+
+    [Fact]
+    public void Validate_MissingSource_ReportsEnvelopeFieldMissing() =>
+        Assert.Equal([EnvelopeFieldMissing], CodesOf(SampleEvents.Sale(), e => e.Remove("source")));
+
+    [Fact]
+    public void Validate_DataContentTypeXml_ReportsDataContentTypeUnsupported() =>
+        Assert.Equal([DataContentTypeUnsupported], CodesOf(SampleEvents.Sale(), e => e["datacontenttype"] = "application/xml"));
+
+    [Fact]
+    public void Validate_TextPlainContentType_ReportsContentTypeUnsupported() =>
+        Assert.Equal([ContentTypeUnsupported], Validation.Errors(SampleEvents.Sale(), "text/plain").Codes());
+
+    [Fact]
+    public void Validate_TruncatedJson_ReportsJsonInvalid()
+    {
+        var text = SampleEvents.Sale().ToJsonString();
+        Assert.Equal([JsonInvalid], Validation.Errors(text[..(text.Length / 2)]).Codes());
+    }
+
+    [Fact]
+    public void Validate_JsonArray_ReportsEnvelopeNotObject() =>
+        Assert.Equal([EnvelopeNotObject], Validation.Errors("[1,2,3]").Codes());
+
+    [Fact]
+    public void Validate_FormattedCpfInTitle_ReportsPersonalDataCpf() =>
+        Assert.Equal([PersonalDataCpf], CodesOf(SampleEvents.Sale(), e => Data(e)["lines"]![0]!["title"] = "Reserva 529.982.247-25"));
+
+    [Fact]
+    public void Validate_BareCpfWithValidCheckDigits_ReportsPersonalDataCpf() =>
+        Assert.Equal([PersonalDataCpf], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["name"] = "52998224725"));
+
+    [Fact]
+    public void Validate_ElevenDigitsFailingCpfCheck_IsNotACpf() =>
+        Assert.Empty(CodesOf(SampleEvents.Sale(), e => Data(e)["lines"]![0]!["title"] = "Lote 12345678900"));
+
+    [Fact]
+    public void Validate_EmailInEnvelopeSubject_ReportsPersonalDataEmail() =>
+        Assert.Equal([PersonalDataEmail], CodesOf(SampleEvents.Sale(), e => e["subject"] = "maria.silva@example.com.br"));
+
+    [Fact]
+    public void Validate_PhoneNumber_ReportsPersonalDataPhone() =>
+        Assert.Equal([PersonalDataPhone], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["city"] = "ligar (11) 98765-4321"));
+
+    [Fact]
+    public void Validate_CpfField_ReportsPersonalDataFieldAndExtraProperty()
+    {
+        var codes = CodesOf(SampleEvents.Sale(), e => Data(e)["customer"]!["cpf"] = "529.982.247-25");
+        Assert.Equal([PersonalDataCpf, PersonalDataField, SchemaAdditionalProperty], codes);
+    }
+
+    [Fact]
+    public void Validate_ExtraField_ReportsSchemaAdditionalProperty() =>
+        Assert.Equal([SchemaAdditionalProperty], CodesOf(SampleEvents.Sale(), e => Data(e)["coupon"] = "PROMO10"));
+
+    [Fact]
+    public void Validate_MissingRequiredField_ReportsSchemaRequired() =>
+        Assert.Equal([SchemaRequired], CodesOf(SampleEvents.Sale(), e => Data(e).AsObject().Remove("employee")));
+
+    [Fact]
+    public void Validate_InstallmentsWithCash_ReportsSchemaAnyOf() =>
+        Assert.Equal([SchemaAnyOf], CodesOf(SampleEvents.Sale(), e => Data(e)["payment"]!["method"] = "cash"));
+
+    [Fact]
+    public void Validate_RefusedEventWithQuantityAsAsked_IsValid() =>
+        Assert.Empty(CodesOf(SampleEvents.Refused(), e => Data(e)["lines"]![0]!["quantity"] = 0));
+
+    [Fact]
+    public void Validate_SeveralProblems_ReportsEveryOne()
+    {
+        var e = SampleEvents.Sale();
+        Data(e)["currency"] = "USD";
+        Data(e)["lines"]![1]!["quantity"] = -1;
+        Data(e)["payment"]!["amount"] = 1m;
+        Data(e)["occurred_at"] = "2030-01-01T00:00:00Z";
+        Data(e)["lines"]![0]!["title"] = "cliente 529.982.247-25";
+        e["specversion"] = "2.0";
+        var errors = Validation.Errors(e);
+        Assert.Equal(
+            [CurrencyUnsupported, LocalDateMismatch, OccurredAtInFuture, PaymentAmountMismatch, PersonalDataCpf,
+             QuantityNotPositive, SpecVersionUnsupported],
+            errors.Codes());
+        Assert.All(errors, x => Assert.False(string.IsNullOrWhiteSpace(x.Message)));
+        Assert.Contains(errors, x => x.Code == QuantityNotPositive && x.Path == "$.data.lines[1].quantity");
+    }
+
+    [Fact]
+    public void ValidationCodes_EveryCode_IsDocumentedInSinkValidationPage()
+    {
+        var page = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", "sink-validation.md"));
+        var missing = ValidationCodes.All.Where(c => !page.Contains($"`{c}`", StringComparison.Ordinal)).ToList();
+        Assert.Empty(missing);
+        Assert.Equal(ValidationCodes.All.Count, ValidationCodes.All.Distinct().Count());
+    }
+}
