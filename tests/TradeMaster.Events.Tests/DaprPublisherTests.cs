@@ -64,6 +64,30 @@ public sealed class DaprPublisherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PublishAsync_SingleEvent_SpanContinuesTheTraceOfItsTraceparent()
+    {
+        var publisher = _provider.GetRequiredService<IEventPublisher>();
+        var e = TestEvents.Outgoing(9, 0, "trace");
+        var traceParent = TestEvents.Envelope(e).GetProperty("traceparent").GetString()!;
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PublishingTelemetry.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await publisher.PublishAsync([e], CancellationToken.None);
+
+        var span = Assert.Single(spans, a => (string?)a.GetTagItem("messaging.message.id") == e.Id);
+        Assert.Equal(System.Diagnostics.ActivityKind.Producer, span.Kind);
+        Assert.Equal("publish transactions", span.DisplayName);
+        Assert.Equal(traceParent.Split('-')[1], span.TraceId.ToHexString());
+        Assert.Equal(traceParent.Split('-')[2], span.ParentSpanId.ToHexString());
+    }
+
+    [Fact]
     public async Task PublishAsync_SidecarUnavailableThenBack_FailsThenDeliversEverythingOnce()
     {
         var publisher = _provider.GetRequiredService<IEventPublisher>();

@@ -69,6 +69,23 @@ public sealed class PubSubPublisherTests : IClassFixture<PubSubEmulator>
     }
 
     [Fact]
+    public async Task CreateSubscriptionAsync_PushWithOrdering_CreatesOnceThenReportsExisting()
+    {
+        var topic = $"transactions-{Guid.NewGuid():N}";
+        using var admin = PubSubRestClient.ForEmulator(_emulator.HostPort, ProjectId);
+        Assert.True(await admin.CreateTopicAsync(topic, CancellationToken.None));
+        Assert.False(await admin.CreateTopicAsync(topic, CancellationToken.None));
+        var spec = new PubSubSubscriptionSpec($"push-{topic}", topic, EnableMessageOrdering: true, PushEndpoint: new Uri("http://127.0.0.1:9/pubsub/push?token=dev"));
+
+        Assert.True(await admin.CreateSubscriptionAsync(spec, CancellationToken.None));
+        Assert.False(await admin.CreateSubscriptionAsync(spec, CancellationToken.None));
+
+        await admin.DeleteSubscriptionAsync(spec.SubscriptionId, CancellationToken.None);
+        await admin.DeleteTopicAsync(topic, CancellationToken.None);
+        Assert.True(await admin.CreateTopicAsync(topic, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task PublishAsync_UnknownTopicWithoutCreateTopic_Throws()
     {
         await using var provider = Publisher(_emulator, $"missing-{Guid.NewGuid():N}", createTopic: false);
