@@ -1,0 +1,222 @@
+using System.Net;
+using System.Text.Json;
+using TradeMaster.Testing;
+using static TradeMaster.Gateway.Tests.Problems;
+
+namespace TradeMaster.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class TransactionTests(GatewayFixture fixture)
+{
+    private const string Sales = "/api/v1/stores/1/sales";
+
+    private Task<int> ClerkOfStoreAsync(int storeId) =>
+        fixture.ScalarAsync("select min(employee_id) from employees where store_id = $1 and active", storeId);
+
+    private Task<decimal> SalePriceAsync(int itemId) => DecimalAsync("select sale_price from catalog_items where item_id = $1", itemId);
+
+    private async Task<decimal> DecimalAsync(string sql, int id)
+    {
+        await using var command = fixture.Database.CreateCommand(sql);
+        command.Parameters.AddWithValue(id);
+        return (decimal)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task CreateSale_ValidSale_Returns201WithCatalogPricesAndTakesStock()
+    {
+        var (first, second) = (fixture.FreshSellableItem(), fixture.FreshSellableItem());
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        var stockBefore = await JsonAsync(await client.GetAsync($"/api/v1/stores/1/stock/{first}"));
+
+        var response = await client.PostAsync(Sales, Json(
+            $$$"""
+            {"employeeId":{{{employeeId}}},"lines":[{"itemId":{{{first}}},"quantity":2},{"itemId":{{{second}}},"quantity":1}],
+             "payment":{"method":"credit_card","installments":3}}
+            """));
+
+        var receipt = await JsonAsync(response, HttpStatusCode.Created);
+        var transactionId = receipt.GetProperty("transactionId").GetGuid();
+        Assert.Equal($"/api/v1/stores/1/transactions/{transactionId}", response.Headers.Location?.OriginalString);
+        Assert.Equal("sale", receipt.GetProperty("kind").GetString());
+        Assert.NotEqual(Guid.Empty, receipt.GetProperty("eventId").GetGuid());
+        var lines = receipt.GetProperty("lines").EnumerateArray().ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(await SalePriceAsync(first), lines[0].GetProperty("unitPrice").GetDecimal());
+        Assert.Equal(await SalePriceAsync(second), lines[1].GetProperty("unitPrice").GetDecimal());
+        Assert.Contains(lines[0].GetProperty("mediaType").GetString(), new[] { "book", "movie", "series_dvd" });
+        Assert.Equal(lines.Sum(l => l.GetProperty("lineTotal").GetDecimal()), receipt.GetProperty("total").GetDecimal());
+        Assert.Equal("credit_card", receipt.GetProperty("payment").GetProperty("method").GetString());
+        Assert.Equal(3, receipt.GetProperty("payment").GetProperty("installments").GetInt32());
+
+        var stockAfter = await JsonAsync(await client.GetAsync($"/api/v1/stores/1/stock/{first}"));
+        Assert.Equal(stockBefore.GetProperty("copiesForSale").GetInt32() - 2, stockAfter.GetProperty("copiesForSale").GetInt32());
+    }
+
+    [Fact]
+    public async Task CreateSale_RetriedWithSameId_ReturnsIdenticalStatusAndBodyAndSellsOnce()
+    {
+        var itemId = fixture.FreshSellableItem();
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        var stockBefore = await JsonAsync(await client.GetAsync($"/api/v1/stores/1/stock/{itemId}"));
+        var body = $$$"""{"employeeId":{{{employeeId}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"payment":{"method":"pix"}}""";
+        var key = Guid.NewGuid().ToString();
+
+        async Task<(HttpStatusCode, string, string?)> PostAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Sales) { Content = Json(body) };
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await client.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.Location?.OriginalString);
+        }
+
+        var first = await PostAsync();
+        var retry = await PostAsync();
+
+        Assert.Equal(HttpStatusCode.Created, first.Item1);
+        Assert.Equal(first, retry);
+        Assert.Equal(key, JsonDocument.Parse(first.Item2).RootElement.GetProperty("transactionId").GetString());
+        var stockAfter = await JsonAsync(await client.GetAsync($"/api/v1/stores/1/stock/{itemId}"));
+        Assert.Equal(stockBefore.GetProperty("copiesForSale").GetInt32() - 1, stockAfter.GetProperty("copiesForSale").GetInt32());
+    }
+
+    [Fact]
+    public async Task CreateSale_SameIdDifferentBody_Returns409TransactionIdConflict()
+    {
+        var itemId = fixture.FreshSellableItem();
+        var employeeId = await ClerkOfStoreAsync(1);
+        var transactionId = Guid.NewGuid();
+        using var client = fixture.Client();
+        string Body(int quantity) =>
+            $$$"""{"transactionId":"{{{transactionId}}}","employeeId":{{{employeeId}}},"lines":[{"itemId":{{{itemId}}},"quantity":{{{quantity}}}""" + """}],"payment":{"method":"cash"}}""";
+
+        await JsonAsync(await client.PostAsync(Sales, Json(Body(1))), HttpStatusCode.Created);
+        var conflict = await AssertProblemAsync(await client.PostAsync(Sales, Json(Body(2))), HttpStatusCode.Conflict, "transaction_id_conflict");
+
+        Assert.Equal(transactionId, conflict.GetProperty("transactionId").GetGuid());
+    }
+
+    [Fact]
+    public async Task CreateSale_UnknownItem_Returns404ItemUnknown()
+    {
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        var response = await client.PostAsync(Sales, Json(
+            $$$"""{"employeeId":{{{employeeId}}},"lines":[{"itemId":999999,"quantity":1}],"payment":{"method":"cash"}}"""));
+        var problem = await AssertProblemAsync(response, HttpStatusCode.NotFound, "item_unknown");
+        Assert.NotEqual(Guid.Empty, problem.GetProperty("transactionId").GetGuid());
+    }
+
+    [Fact]
+    public async Task CreateSale_MoreThanInStock_Returns422InsufficientStockAndRetryGetsTheSameProblem()
+    {
+        var itemId = fixture.FreshSellableItem();
+        var employeeId = await ClerkOfStoreAsync(1);
+        var copies = await fixture.ScalarAsync("select copies_for_sale from stock where store_id = 1 and item_id = $1", itemId);
+        using var client = fixture.Client();
+        var body = $$$"""{"transactionId":"{{{Guid.NewGuid()}}}","employeeId":{{{employeeId}}},"lines":[{"itemId":{{{itemId}}},"quantity":{{{copies + 1}}}""" + """}],"payment":{"method":"cash"}}""";
+
+        var first = await client.PostAsync(Sales, Json(body));
+        var firstText = await first.Content.ReadAsStringAsync();
+        var retry = await client.PostAsync(Sales, Json(body));
+
+        var problem = await AssertProblemAsync(first, HttpStatusCode.UnprocessableEntity, "insufficient_stock");
+        Assert.Equal(itemId, problem.GetProperty("itemId").GetInt32());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, retry.StatusCode);
+        Assert.Equal(firstText, await retry.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task CreateSale_EmployeeOfAnotherStore_Returns422EmployeeNotAtStore()
+    {
+        var itemId = fixture.FreshSellableItem();
+        var employeeOfStore2 = await ClerkOfStoreAsync(2);
+        using var client = fixture.Client();
+        var response = await client.PostAsync(Sales, Json(
+            $$$"""{"employeeId":{{{employeeOfStore2}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"payment":{"method":"cash"}}"""));
+        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "employee_not_at_store");
+    }
+
+    [Fact]
+    public async Task CreateRentalThenReturn_OpenRental_Returns201WithDueDateThenLateDays()
+    {
+        var itemId = (await fixture.ItemsAsync(
+            """
+            select s.item_id from stock s join catalog_items i using (item_id)
+            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
+            order by s.item_id desc limit 1
+            """))[0];
+        var customerId = await fixture.ScalarAsync("select min(customer_id) from customers where active");
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+
+        var rental = await JsonAsync(await client.PostAsync("/api/v1/stores/1/rentals", Json(
+            $$$"""
+            {"employeeId":{{{employeeId}}},"customerId":{{{customerId}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"days":3,
+             "payment":{"method":"debit_card"}}
+            """)), HttpStatusCode.Created);
+        Assert.Equal("rental", rental.GetProperty("kind").GetString());
+        var terms = rental.GetProperty("rental");
+        var rentalId = terms.GetProperty("rentalId").GetGuid();
+        Assert.Equal(3, terms.GetProperty("days").GetInt32());
+        Assert.Equal(
+            DateOnly.Parse(terms.GetProperty("startDate").GetString()!, System.Globalization.CultureInfo.InvariantCulture).AddDays(3),
+            DateOnly.Parse(terms.GetProperty("dueDate").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        var dailyPrice = await DecimalAsync("select daily_rental_price from catalog_items where item_id = $1", itemId);
+        Assert.Equal(dailyPrice * 3, rental.GetProperty("total").GetDecimal());
+
+        var account = await JsonAsync(await client.GetAsync($"/api/v1/customers/{customerId}/rentals"));
+        Assert.Contains(account.GetProperty("openRentals").EnumerateArray(), r => r.GetProperty("rentalId").GetGuid() == rentalId);
+
+        var returned = await JsonAsync(await client.PostAsync("/api/v1/stores/1/returns", Json(
+            $$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}"}""")), HttpStatusCode.Created);
+        Assert.Equal("return", returned.GetProperty("kind").GetString());
+        Assert.Equal(0, returned.GetProperty("return").GetProperty("lateDays").GetInt32());
+        Assert.Equal(0m, returned.GetProperty("return").GetProperty("lateFee").GetDecimal());
+
+        var again = await client.PostAsync("/api/v1/stores/1/returns", Json($$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}"}"""));
+        await AssertProblemAsync(again, HttpStatusCode.UnprocessableEntity, "rental_already_closed");
+    }
+
+    [Fact]
+    public async Task CreateReturn_UnknownRental_Returns404RentalUnknown()
+    {
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        var response = await client.PostAsync("/api/v1/stores/1/returns", Json(
+            $$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{Guid.NewGuid()}}}"}"""));
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "rental_unknown");
+    }
+
+    [Fact]
+    public async Task GetTransaction_AfterSale_ServesTheHistoryRecordAtTheLocation()
+    {
+        var itemId = fixture.FreshSellableItem();
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        var created = await client.PostAsync(Sales, Json(
+            $$$"""{"employeeId":{{{employeeId}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"payment":{"method":"cash"}}"""));
+        var receipt = await JsonAsync(created, HttpStatusCode.Created);
+        var location = created.Headers.Location!.OriginalString;
+
+        HttpResponseMessage? found = null;
+        await Poll.UntilAsync(async () => (found = await client.GetAsync(location)).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "the ledger's outbox wrote the sale into the history tables");
+
+        var record = await JsonAsync(found!);
+        Assert.Equal(receipt.GetProperty("transactionId").GetGuid(), record.GetProperty("transactionId").GetGuid());
+        Assert.Equal(receipt.GetProperty("eventId").GetGuid(), record.GetProperty("eventId").GetGuid());
+        Assert.Equal("accepted", record.GetProperty("status").GetString());
+        Assert.Equal("sale", record.GetProperty("kind").GetString());
+    }
+
+    [Fact]
+    public async Task GetTransaction_Unknown_Returns404TransactionUnknown()
+    {
+        using var client = fixture.Client();
+        await AssertProblemAsync(await client.GetAsync($"/api/v1/stores/1/transactions/{Guid.NewGuid()}"),
+            HttpStatusCode.NotFound, "transaction_unknown");
+    }
+}
