@@ -6,4 +6,5 @@ builder.AddTradeMasterSiloHealth();
 
 var app = builder.Build();
 app.MapTradeMasterSiloHealth();
+app.MapTradeMasterSiloDashboard();
 app.Run();

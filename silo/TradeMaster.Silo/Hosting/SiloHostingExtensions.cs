@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using TradeMaster.Db;
 using TradeMaster.Publishing;
 using TradeMaster.Silo.History;
@@ -71,6 +72,10 @@ public static class SiloHostingExtensions
                 o.ConnectionString = connectionString;
             });
             silo.AddActivityPropagation();
+            if (configuration.GetValue("Dashboard:Enabled", true))
+            {
+                silo.AddDashboard();
+            }
         });
 
         services.AddHostedService<LedgerWarmup>();
