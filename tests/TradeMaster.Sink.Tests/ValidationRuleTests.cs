@@ -222,6 +222,10 @@ public sealed class ValidationRuleTests
         Assert.Equal([PersonalDataPhone], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["city"] = "ligar (11) 98765-4321"));
 
     [Fact]
+    public void Validate_UuidWhoseGroupsAreDigits_IsNotAPhoneOrCpf() =>
+        Assert.Empty(CodesOf(SampleEvents.Sale(), e => e["subject"] = "0000ab45-1234-5678-9012-345678901234"));
+
+    [Fact]
     public void Validate_CpfField_ReportsPersonalDataFieldAndExtraProperty()
     {
         var codes = CodesOf(SampleEvents.Sale(), e => Data(e)["customer"]!["cpf"] = "529.982.247-25");

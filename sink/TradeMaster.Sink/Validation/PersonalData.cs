@@ -27,7 +27,8 @@ internal static partial class PersonalData
     private static partial Regex Email();
 
     // Brazilian numbers as people write them: +55 (11) 91234-5678, (11) 1234-5678, 11 91234 5678, +5511912345678.
-    [GeneratedRegex(@"(\+55[\s-]?\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-]?[0-9]{4}(?![0-9]))|((?<![0-9])\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-][0-9]{4}(?![0-9]))|((?<![0-9])\([1-9][0-9]\)\s?9?[0-9]{8}(?![0-9]))", RegexOptions.CultureInvariant)]
+    // Matches must stand alone (no letter, digit or hyphen around them), or the groups of a UUID would look like one.
+    [GeneratedRegex(@"(?<![0-9A-Za-z])(\+55[\s-]?\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-]?[0-9]{4}|\(?[1-9][0-9]\)?[\s-]?9?[0-9]{4}[\s-][0-9]{4}|\([1-9][0-9]\)\s?9?[0-9]{8})(?![0-9A-Za-z-])", RegexOptions.CultureInvariant)]
     private static partial Regex Phone();
 
     [GeneratedRegex(@"^[1-9][1-9]9[0-9]{8}$", RegexOptions.CultureInvariant)]
