@@ -11,7 +11,8 @@ public static class OrleansClientExtensions
     /// <summary>
     /// The distributed mode's Orleans client: finds the silos through the PostgreSQL membership table
     /// (<c>Orleans:Clustering=adonet</c>, default) or at the local gateway port (<c>localhost</c>), and keeps
-    /// retrying the connection at start so the gateway may come up before the silo.
+    /// retrying the connection at start so the gateway may come up before the silo. Not for the embedded mode, where
+    /// the co-hosted silo already provides the grain factory.
     /// </summary>
     public static IHostApplicationBuilder AddTradeMasterOrleansClient(this IHostApplicationBuilder builder)
     {
@@ -20,7 +21,9 @@ public static class OrleansClientExtensions
         var serviceId = configuration["Orleans:ServiceId"] ?? "trademaster";
         var clustering = configuration["Orleans:Clustering"] ?? "adonet";
 
-        builder.UseOrleansClient(client =>
+        // Configured in code only, from an empty IConfiguration: Orleans binds its own schema under "Orleans" and would
+        // read our documented scalar Orleans:Clustering (adonet|localhost) as a provider section and refuse to start.
+        builder.Services.AddOrleansClient(new ConfigurationBuilder().Build(), client =>
         {
             if (string.Equals(clustering, "localhost", StringComparison.OrdinalIgnoreCase))
             {

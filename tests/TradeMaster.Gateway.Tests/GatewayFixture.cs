@@ -32,6 +32,10 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public NpgsqlDataSource Database { get; private set; } = null!;
 
+    public string ClusterId { get; } = $"gateway-tests-{Guid.NewGuid():N}";
+
+    public string ServiceId { get; } = "gateway-tests";
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PostgresServer.CreateDatabaseAsync("gateway");
@@ -49,8 +53,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["ConnectionStrings:TradeMaster"] = ConnectionString,
             // Orleans:Clustering is left unset (ADO.NET clustering in the test database): Orleans itself reads a
             // value at Orleans:Clustering as its own provider section and refuses "localhost".
-            ["Orleans:ClusterId"] = $"gateway-tests-{Guid.NewGuid():N}",
-            ["Orleans:ServiceId"] = "gateway-tests",
+            ["Orleans:ClusterId"] = ClusterId,
+            ["Orleans:ServiceId"] = ServiceId,
             ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Ledger:SeedOnStart"] = "false",

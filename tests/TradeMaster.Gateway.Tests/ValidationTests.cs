@@ -210,6 +210,24 @@ public sealed class ValidationTests(GatewayFixture fixture)
         await AssertProblemAsync(await client.GetAsync("/api/v1/stores/1/nothing-here"), HttpStatusCode.NotFound, "not_found");
     }
 
+    [Fact]
+    public async Task GetSales_WrongMethod_Returns405ProblemWithCode()
+    {
+        using var client = fixture.Client();
+        await AssertProblemAsync(await client.GetAsync(Sales), HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/stores/1/rentals")]
+    [InlineData("/api/v1/stores/1/returns")]
+    public async Task CreateRentalOrReturn_WrongContentTypeOrInvalidJson_Returns415Or400(string path)
+    {
+        using var client = fixture.Client();
+        var text = new StringContent("employeeId=1", Encoding.UTF8, "text/plain");
+        await AssertProblemAsync(await client.PostAsync(path, text), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await AssertFieldErrorsAsync(await client.PostAsync(path, Json("{\"employeeId\":")), "malformed_json", "$");
+    }
+
     private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;
