@@ -119,6 +119,21 @@ public sealed class ValidationTests(GatewayFixture fixture)
         await AssertFieldErrorsAsync(response, "malformed_json", "$");
     }
 
+    [Fact]
+    public async Task CreateReturn_InvalidUtf8OrTooDeep_Returns400NotA500()
+    {
+        using var client = fixture.Client();
+        var invalidUtf8 = new ByteArrayContent(
+            [.. "{\"employeeId\":1,\"rentalId\":\""u8, 0xC3, 0x28, .. "\",\"returnedAt\":\""u8, 0xFF, .. "\"}"u8]);
+        invalidUtf8.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var response = await client.PostAsync("/api/v1/stores/1/returns", invalidUtf8);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+
+        var deep = "{\"a\":" + new string('[', 200) + new string(']', 200) + "}";
+        await AssertFieldErrorsAsync(await client.PostAsync(Sales, Json(deep)), "malformed_json", "$");
+    }
+
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/xml")]

@@ -37,7 +37,7 @@ internal sealed partial class JsonFields(JsonElement element, string prefix, Fie
     public Guid? Uuid(string name, bool required)
     {
         if (!Present(name, required, out var value)) return null;
-        if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(value.GetString(), out var id) || id == Guid.Empty)
+        if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(Text(value), out var id) || id == Guid.Empty)
         {
             errors.Add(PathOf(name), "Must be a UUID string such as \"0b7e4f5e-3c1a-4b8e-9a51-2f4c1d7e8a90\".");
             return null;
@@ -53,16 +53,19 @@ internal sealed partial class JsonFields(JsonElement element, string prefix, Fie
             errors.Add(PathOf(name), $"Must be a string, not {JsonBody.Describe(value.ValueKind)}.");
             return null;
         }
-        return value.GetString();
+        var text = Text(value);
+        if (text is null) errors.Add(PathOf(name), "Is not valid UTF-8.");
+        return text;
     }
 
     /// <summary>An ISO 8601 instant with an explicit offset: a local time without one would be ambiguous.</summary>
     public DateTimeOffset? Timestamp(string name, bool required)
     {
         if (!Present(name, required, out var value)) return null;
-        if (value.ValueKind != JsonValueKind.String
-            || !ExplicitOffset().IsMatch(value.GetString()!)
-            || !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+        var text = value.ValueKind == JsonValueKind.String ? Text(value) : null;
+        if (text is null
+            || !ExplicitOffset().IsMatch(text)
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
         {
             errors.Add(PathOf(name), "Must be an ISO 8601 date-time with an offset, such as \"2025-03-01T14:30:00-03:00\".");
             return null;
@@ -96,6 +99,19 @@ internal sealed partial class JsonFields(JsonElement element, string prefix, Fie
             return null;
         }
         return [.. value.EnumerateArray()];
+    }
+
+    /// <summary>The string's value, or null when its bytes are not valid UTF-8 (the parser checks that only on read).</summary>
+    private static string? Text(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private bool Present(string name, bool required, out JsonElement value)
