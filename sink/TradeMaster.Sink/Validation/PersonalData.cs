@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -17,6 +18,8 @@ internal static partial class PersonalData
         "mobile", "rg", "birth_date", "date_of_birth", "data_nascimento", "address", "endereco",
     };
 
+    private static readonly byte[][] ForbiddenUtf8 = [.. ForbiddenNames.Select(System.Text.Encoding.ASCII.GetBytes)];
+
     [GeneratedRegex(@"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex FormattedCpf();
 
@@ -34,36 +37,74 @@ internal static partial class PersonalData
     [GeneratedRegex(@"^[1-9][1-9]9[0-9]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex BareMobile();
 
-    public static void Scan(JsonElement element, string path, List<ValidationError> errors)
+    public static void Scan(JsonElement element, string path, List<ValidationError> errors) =>
+        Scan(element, new PathNode(null, path, -1), errors);
+
+    /// <summary>The path is only spelled out when there is something to report: no string per visited value.</summary>
+    private sealed class PathNode(PathNode? parent, string? root, JsonProperty property, int index)
+    {
+        public PathNode(PathNode? parent, string? root, int index) : this(parent, root, default, index)
+        {
+        }
+
+        public override string ToString() =>
+            parent is null ? root! : index >= 0 ? $"{parent}[{index}]" : $"{parent}.{property.Name}";
+    }
+
+    private static void Scan(JsonElement element, PathNode path, List<ValidationError> errors)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
                 foreach (var p in element.EnumerateObject())
                 {
-                    var childPath = path + "." + p.Name;
-                    if (ForbiddenNames.Contains(p.Name))
+                    var child = new PathNode(path, null, p, -1);
+                    if (IsForbiddenName(p))
                     {
-                        errors.Add(new ValidationError(ValidationCodes.PersonalDataField, childPath,
+                        errors.Add(new ValidationError(ValidationCodes.PersonalDataField, child.ToString(),
                             $"A field named '{p.Name}' carries personal data, which never leaves the ledger's database."));
                     }
-                    Scan(p.Value, childPath, errors);
+                    Scan(p.Value, child, errors);
                 }
                 break;
             case JsonValueKind.Array:
                 var i = 0;
-                foreach (var item in element.EnumerateArray()) Scan(item, $"{path}[{i++}]", errors);
+                foreach (var item in element.EnumerateArray()) Scan(item, new PathNode(path, null, i++), errors);
                 break;
             case JsonValueKind.String:
-                ScanText(element.GetString()!, path, errors);
+                if (MayHoldPersonalData(JsonMarshal.GetRawUtf8Value(element))) ScanText(element.GetString()!, path.ToString(), errors);
                 break;
             case JsonValueKind.Number:
                 if (element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n.ToString("D11", System.Globalization.CultureInfo.InvariantCulture)))
                 {
-                    errors.Add(new ValidationError(ValidationCodes.PersonalDataCpf, path, "A number that is a valid CPF."));
+                    errors.Add(new ValidationError(ValidationCodes.PersonalDataCpf, path.ToString(), "A number that is a valid CPF."));
                 }
                 break;
         }
+    }
+
+    private static bool IsForbiddenName(JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.IndexOf((byte)'\\') >= 0) return ForbiddenNames.Contains(property.Name); // escaped: decode to be sure
+        if (raw.Length > 16) return false;
+        foreach (var name in ForbiddenUtf8)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(raw, name)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Only strings with an '@', 8+ digits, or an escape (which could hide either) are worth decoding.</summary>
+    private static bool MayHoldPersonalData(ReadOnlySpan<byte> raw)
+    {
+        var digits = 0;
+        foreach (var b in raw)
+        {
+            if (b is (byte)'@' or (byte)'\\') return true;
+            if (b - (byte)'0' <= 9u && ++digits >= 8) return true;
+        }
+        return false;
     }
 
     internal static void ScanText(string text, string path, List<ValidationError> errors)

@@ -38,7 +38,11 @@ internal sealed class TransactionRules(ValidationOptions options)
                 var i = 0;
                 foreach (var line in requested.EnumerateArray())
                 {
-                    if (line.ValueKind == JsonValueKind.Object) CheckPositiveId(line, "item_id", $"$.data.lines[{i}].item_id", errors);
+                    if (line.ValueKind == JsonValueKind.Object && line.TryGetProperty("item_id", out var itemId) && itemId.ValueKind == JsonValueKind.Number
+                        && (!itemId.TryGetInt64(out var v) || v <= 0))
+                    {
+                        errors.Add(new ValidationError(ValidationCodes.IdInvalid, $"$.data.lines[{i}].item_id", $"An id is a positive integer, got {itemId.GetRawText()}."));
+                    }
                     i++;
                 }
             }
@@ -106,41 +110,43 @@ internal sealed class TransactionRules(ValidationOptions options)
         var i = 0;
         foreach (var line in lines.EnumerateArray())
         {
-            var p = $"$.data.lines[{i}]";
             if (line.ValueKind != JsonValueKind.Object) { sum = null; i++; continue; }
             if (line.TryGetProperty("line_number", out var number) && number.TryGetInt64(out var n) && n != i + 1)
             {
-                errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, p + ".line_number", $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
+                errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, P(i, "line_number"), $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
             }
-            CheckPositiveId(line, "item_id", p + ".item_id", errors);
+            if (line.TryGetProperty("item_id", out var itemId) && itemId.ValueKind == JsonValueKind.Number && (!itemId.TryGetInt64(out var iv) || iv <= 0))
+            {
+                errors.Add(new ValidationError(ValidationCodes.IdInvalid, P(i, "item_id"), $"An id is a positive integer, got {itemId.GetRawText()}."));
+            }
             long? quantity = null;
             if (line.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.Number)
             {
                 if (q.TryGetInt64(out var qv) && qv > 0) quantity = qv;
                 else if (!q.TryGetDecimal(out var qd) || qd <= 0)
                 {
-                    errors.Add(new ValidationError(ValidationCodes.QuantityNotPositive, p + ".quantity", $"Quantity must be a positive integer, got {q.GetRawText()}."));
+                    errors.Add(new ValidationError(ValidationCodes.QuantityNotPositive, P(i, "quantity"), $"Quantity must be a positive integer, got {q.GetRawText()}."));
                 }
             }
             var unitPrice = Money(line, "unit_price");
             if (unitPrice < 0)
             {
-                errors.Add(new ValidationError(ValidationCodes.UnitPriceNegative, p + ".unit_price", $"Unit price must be ≥ 0, got {unitPrice}."));
+                errors.Add(new ValidationError(ValidationCodes.UnitPriceNegative, P(i, "unit_price"), $"Unit price must be ≥ 0, got {unitPrice}."));
             }
             var discount = Money(line, "discount");
             if (discount < 0)
             {
-                errors.Add(new ValidationError(ValidationCodes.DiscountNegative, p + ".discount", $"Discount must be ≥ 0, got {discount}."));
+                errors.Add(new ValidationError(ValidationCodes.DiscountNegative, P(i, "discount"), $"Discount must be ≥ 0, got {discount}."));
             }
             var lineTotal = Money(line, "line_total");
             if (quantity is { } qq && unitPrice is { } up && discount is { } d && lineTotal is { } lt && qq * up - d != lt)
             {
-                errors.Add(new ValidationError(ValidationCodes.LineTotalMismatch, p + ".line_total",
+                errors.Add(new ValidationError(ValidationCodes.LineTotalMismatch, P(i, "line_total"),
                     $"line_total {lt} is not quantity × unit_price − discount ({qq} × {up} − {d} = {qq * up - d})."));
             }
             if (rentalDays is { } days && unitPrice is { } rentPrice && Money(line, "daily_price") is { } daily && days * daily != rentPrice)
             {
-                errors.Add(new ValidationError(ValidationCodes.UnitPriceMismatch, p + ".unit_price",
+                errors.Add(new ValidationError(ValidationCodes.UnitPriceMismatch, P(i, "unit_price"),
                     $"A rental's unit_price is days × daily_price ({days} × {daily} = {days * daily}), got {rentPrice}."));
             }
             sum = lineTotal is { } l ? sum + l : null;
@@ -156,7 +162,7 @@ internal sealed class TransactionRules(ValidationOptions options)
         CheckUuid(rental, "rental_id", "$.data.rental.rental_id", errors);
         if (rental.TryGetProperty("rental_id", out var rid) && rid.ValueKind == JsonValueKind.String
             && data.TryGetProperty("transaction_id", out var tid) && tid.ValueKind == JsonValueKind.String
-            && Guid.TryParse(rid.GetString(), out var r) && Guid.TryParse(tid.GetString(), out var t) && r != t)
+            && rid.TryGetGuid(out var r) && tid.TryGetGuid(out var t) && r != t)
         {
             errors.Add(new ValidationError(ValidationCodes.RentalIdMismatch, "$.data.rental.rental_id", "A rental's id is the id of the transaction that started it."));
         }
@@ -219,6 +225,8 @@ internal sealed class TransactionRules(ValidationOptions options)
         }
     }
 
+    private static string P(int line, string field) => $"$.data.lines[{line}].{field}";
+
     private static void CheckPositiveId(JsonElement obj, string name, string path, List<ValidationError> errors)
     {
         if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.Number && (!id.TryGetInt64(out var v) || v <= 0))
@@ -229,7 +237,7 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     private static void CheckUuid(JsonElement obj, string name, string path, List<ValidationError> errors)
     {
-        if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.String && !IsCanonicalUuid(id.GetString()!))
+        if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.String && !id.TryGetGuid(out _))
         {
             errors.Add(new ValidationError(ValidationCodes.IdInvalid, path, $"'{id.GetString()}' is not a UUID (8-4-4-4-12 hex digits)."));
         }
