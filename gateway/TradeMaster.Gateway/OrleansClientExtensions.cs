@@ -10,7 +10,7 @@ public static class OrleansClientExtensions
 {
     /// <summary>
     /// The distributed mode's Orleans client: finds the silos through the PostgreSQL membership table
-    /// (<c>Orleans:Clustering=adonet</c>, default) or at the local gateway port (<c>localhost</c>), and keeps
+    /// (<c>Orleans:ClusteringMode=adonet</c>, default) or at the local gateway port (<c>localhost</c>), and keeps
     /// retrying the connection at start so the gateway may come up before the silo. Not for the embedded mode, where
     /// the co-hosted silo already provides the grain factory.
     /// </summary>
@@ -19,10 +19,10 @@ public static class OrleansClientExtensions
         var configuration = builder.Configuration;
         var clusterId = configuration["Orleans:ClusterId"] ?? "trademaster";
         var serviceId = configuration["Orleans:ServiceId"] ?? "trademaster";
-        var clustering = configuration["Orleans:Clustering"] ?? "adonet";
+        var clustering = configuration["Orleans:ClusteringMode"] ?? "adonet";
 
         // Configured in code only, from an empty IConfiguration: Orleans binds its own schema under "Orleans" and would
-        // read our documented scalar Orleans:Clustering (adonet|localhost) as a provider section and refuse to start.
+        // refuse to start on anything under "Orleans:Clustering" that is not one of its providers.
         builder.Services.AddOrleansClient(new ConfigurationBuilder().Build(), client =>
         {
             if (string.Equals(clustering, "localhost", StringComparison.OrdinalIgnoreCase))

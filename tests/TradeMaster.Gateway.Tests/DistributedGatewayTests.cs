@@ -26,7 +26,7 @@ public sealed class DistributedGatewayTests(GatewayFixture fixture)
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:TradeMaster"] = fixture.ConnectionString,
-            ["Orleans:Clustering"] = "adonet",
+            ["Orleans:ClusteringMode"] = "adonet",
             ["Orleans:ClusterId"] = fixture.ClusterId,
             ["Orleans:ServiceId"] = fixture.ServiceId,
         });

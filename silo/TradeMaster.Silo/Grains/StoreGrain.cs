@@ -282,7 +282,7 @@ public sealed partial class StoreGrain(
 
         var rental = _openRentals[command.RentalId];
         tx = tx with { CustomerId = rental.CustomerId, CustomerKey = rental.CustomerKey, Lines = [.. rental.Lines.Select(l => new LineRequest(l.ItemId, l.Quantity))] };
-        var returnedAt = command.ReturnedAt ?? now;
+        var returnedAt = command.ReturnedAt?.ToUniversalTime() ?? now; // a till may send its local offset; the ledger keeps UTC
         if (returnedAt < rental.StartedAt)
         {
             return await RefuseAsync(tx, new Refusal(RefusalCodes.ReturnBeforeRentalStart, "A rental cannot come back before it started."));
@@ -544,8 +544,31 @@ public sealed partial class StoreGrain(
         var forHistory = batch.Where(e => !e.InHistory).ToList();
         if (forHistory.Count > 0)
         {
-            await history.WriteAsync(StoreId, forHistory);
-            foreach (var e in forHistory) e.InHistory = true;
+            try
+            {
+                await history.WriteAsync(StoreId, forHistory);
+                foreach (var e in forHistory) e.InHistory = true;
+            }
+            catch (Exception e) when (forHistory.Count > 1 && e is not OperationCanceledException)
+            {
+                // One bad entry must not hold the others back: write them one by one; what still fails stays
+                // in the outbox (and in the logs) and is retried with backoff.
+                Exception? last = null;
+                foreach (var entry in forHistory)
+                {
+                    try
+                    {
+                        await history.WriteAsync(StoreId, [entry]);
+                        entry.InHistory = true;
+                    }
+                    catch (Exception single) when (single is not OperationCanceledException)
+                    {
+                        last = single;
+                        LogHistoryEntryFailed(logger, single, StoreId, entry.TransactionId);
+                    }
+                }
+                if (last is not null) throw new LedgerUnavailableException("Some outbox entries could not be written to the history tables.", last);
+            }
         }
         var forTransport = batch.Where(e => !e.Published).ToList();
         if (forTransport.Count > 0)
@@ -582,6 +605,9 @@ public sealed partial class StoreGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: delivering {Count} outbox entries failed; retrying in {DelayMs} ms")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Store {StoreId}: transaction {TransactionId} cannot be written to the history tables")]
+    private static partial void LogHistoryEntryFailed(ILogger logger, Exception error, int storeId, Guid transactionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cancelling the reservation of rental {RentalId} failed")]
     private static partial void LogCancelFailed(ILogger logger, Exception error, Guid rentalId);

@@ -68,7 +68,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 var o = e.Outcome;
                 ids[i] = e.TransactionId; stores[i] = storeId; kinds[i] = WireNames.Of(o.Kind);
                 statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
-                eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt;
+                eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
                 dates[i] = e.LocalDate;
                 outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
             }
@@ -162,8 +162,10 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     private static void Add(NpgsqlBatch batch, string sql, params object?[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
+        foreach (var raw in values)
         {
+            // timestamptz takes UTC only; every instant the ledger records is an instant, whatever offset it came with.
+            var value = raw is DateTimeOffset instant ? instant.ToUniversalTime() : raw;
             command.Parameters.Add(value is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer } : new NpgsqlParameter { Value = value });
         }
         batch.BatchCommands.Add(command);
