@@ -144,7 +144,6 @@ public sealed partial class LakeBatcher : BackgroundService
 
         // One object per lake directory (event type × date, or rejected × date).
         var objects = toWrite.GroupBy(m => m.Directory, StringComparer.Ordinal).ToList();
-        var written = new List<string>(objects.Count);
         var writes = objects.Select(async group =>
         {
             var name = ObjectOf(group.Key);
@@ -153,7 +152,6 @@ public sealed partial class LakeBatcher : BackgroundService
             try
             {
                 await _writer.WriteAsync(name, buffer.WrittenMemory, CancellationToken.None);
-                lock (written) written.Add(name);
                 return (group, (Exception?)null);
             }
             catch (Exception e)
