@@ -12,7 +12,7 @@ namespace TradeMaster.Local;
 /// </summary>
 public static class LocalSimulation
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static async Task<int> RunAsync(LocalHost host, SimulationRequest request, CancellationToken cancellationToken = default)
     {
