@@ -18,4 +18,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 dotnet build TradeMaster.sln -c Release -nologo -clp:ErrorsOnly
-dotnet test TradeMaster.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test TradeMaster.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole suite, summed over the test projects.
+passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+$/ {n += $2} END {print n + 0}' "$log")
+failed=$(awk '/^[[:space:]]+Failed:[[:space:]]+[0-9]+$/ {n += $2} END {print n + 0}' "$log")
+skipped=$(awk '/^[[:space:]]+Skipped:[[:space:]]+[0-9]+$/ {n += $2} END {print n + 0}' "$log")
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
