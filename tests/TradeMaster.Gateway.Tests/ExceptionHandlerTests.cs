@@ -16,6 +16,7 @@ public sealed class ExceptionHandlerTests
         { new OrleansException("cluster unreachable"), 503, "ledger_unavailable" },
         { new SiloUnavailableException(), 503, "ledger_unavailable" },
         { new TimeoutException("grain call timed out"), 503, "ledger_unavailable" },
+        { new TradeMaster.Contracts.Ledger.LedgerUnavailableException("state write failed"), 503, "ledger_unavailable" },
         { new NpgsqlException("connection refused"), 503, "database_unavailable" },
         { new BadHttpRequestException("too big", StatusCodes.Status413PayloadTooLarge), 413, "payload_too_large" },
         { new BadHttpRequestException("bad header", StatusCodes.Status400BadRequest), 400, "bad_request" },

@@ -1,3 +1,4 @@
+using TradeMaster.Contracts.Ledger;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
@@ -35,7 +36,7 @@ public sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHand
             OperationCanceledException when aborted.IsCancellationRequested =>
                 // The client went away; nobody reads this answer, but it must not be counted as a fault.
                 (499, ProblemCodes.BadRequest, "Client closed request.", null),
-            OrleansException or TimeoutException =>
+            OrleansException or TimeoutException or LedgerUnavailableException =>
                 (503, ProblemCodes.LedgerUnavailable, "The ledger is unavailable.", "The store ledger did not answer; retry with the same transaction id."),
             NpgsqlException { InnerException: not PostgresException } and not PostgresException =>
                 (503, ProblemCodes.DatabaseUnavailable, "The database is unavailable.", "Retry shortly."),
