@@ -1,0 +1,386 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Bogus;
+using TradeMaster.Contracts.Ledger;
+using TradeMaster.Db.Seed;
+
+namespace TradeMaster.Simulation;
+
+public sealed record TrafficMixOptions
+{
+    /// <summary>Seed number of the master data (the one the server seeded) and of the mix's own randomness.</summary>
+    public int Seed { get; init; } = new SeedOptions().Seed;
+
+    /// <summary>Share of deliberately bad traffic: half bad API calls, half bad CloudEvents for the sink.</summary>
+    public double MalformedShare { get; init; } = 0.03;
+
+    /// <summary>
+    /// Mixed into the transaction ids only: the same seed and run id give the same requests byte for byte, while a new
+    /// run id (the default) gives fresh ids, so a second run against the same server is not a replay of the first.
+    /// </summary>
+    public Guid RunId { get; init; } = Guid.NewGuid();
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>
+/// The realistic request mix of the chain's tills: clerks of each store sell and rent what their shelves hold to
+/// customers they identify by CPF, and take back rentals opened earlier at the same store; a small share is
+/// deliberately malformed. Thread-safe; the sequence is deterministic for a seed, a run id and the same order of
+/// <see cref="Report"/> calls. Bodies are written with one reused <see cref="Utf8JsonWriter"/>, so each request
+/// costs its strings and little else; the benchmark's open-loop generator uses it as is.
+/// </summary>
+public sealed class TrafficMix : IDisposable
+{
+    /// <summary>Share of the non-malformed traffic of a store with open rentals that is a return.</summary>
+    private const double ReturnShare = 0.22;
+    /// <summary>Of the sales and rentals, the share of sales.</summary>
+    private const double SaleShare = 0.62;
+    /// <summary>A till still logged in as a clerk who has left: rare, and refused by the ledger (employee_inactive).</summary>
+    private const double FormerClerkShare = 0.004;
+
+    private static readonly PaymentMethod[] PaymentMethods = [PaymentMethod.Pix, PaymentMethod.CreditCard, PaymentMethod.DebitCard, PaymentMethod.Cash];
+    private static readonly float[] PaymentWeights = [0.40f, 0.30f, 0.19f, 0.11f];
+    private static readonly int[] RentalDays = [1, 2, 3, 4, 5, 7, 10, 14];
+    private static readonly float[] RentalDayWeights = [0.14f, 0.22f, 0.20f, 0.08f, 0.08f, 0.16f, 0.06f, 0.06f];
+    private static readonly int[] SaleLineCounts = [1, 2, 3];
+    private static readonly float[] SaleLineWeights = [0.62f, 0.27f, 0.11f];
+
+    private readonly Lock _gate = new();
+    private readonly Faker _faker;
+    private readonly Random _ids;
+    private readonly TimeProvider _time;
+    private readonly double _malformedShare;
+    private readonly SeedCatalog _catalog;
+    private readonly float[] _storeWeights;
+    private readonly StoreProfile[] _stores;
+    private readonly int[] _storeIndexes;
+    private readonly Dictionary<int, int> _storeIndexById;
+    private readonly List<OpenRental>[] _openRentals;
+    private readonly Dictionary<Guid, OpenRental> _returning = [];
+    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Utf8JsonWriter _writer;
+    private readonly MalformedTraffic _malformed;
+    private long _sequence;
+
+    public TrafficMix(SeedData seedData, TrafficMixOptions? options = null)
+    {
+        options ??= new TrafficMixOptions();
+        if (options.MalformedShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "MalformedShare is a share from 0 to 1.");
+        _faker = new Faker("pt_BR") { Random = new Randomizer(options.Seed) };
+        _ids = new Random(IdSeed(options.Seed, options.RunId));
+        _time = options.Time;
+        _malformedShare = options.MalformedShare;
+        _catalog = new SeedCatalog(seedData, _faker.Random);
+        _stores = [.. _catalog.Stores];
+        _storeIndexes = [.. Enumerable.Range(0, _stores.Length)];
+        _storeIndexById = _stores.Select((store, i) => (store.StoreId, i)).ToDictionary(p => p.StoreId, p => p.i);
+        // The first stores (the big capitals) are the busiest.
+        // Bogus's WeightedRandom wants weights that add up to 1.
+        var weights = _stores.Select((_, i) => 1.0 / Math.Pow(i + 1, 0.6)).ToArray();
+        _storeWeights = [.. weights.Select(w => (float)(w / weights.Sum()))];
+        _openRentals = [.. _stores.Select(_ => new List<OpenRental>())];
+        _writer = new Utf8JsonWriter(_buffer);
+        _malformed = new MalformedTraffic(this);
+    }
+
+    /// <summary>The mix over the master data of <paramref name="seed"/>, regenerated exactly as the server seeded it.</summary>
+    public static TrafficMix ForSeed(int seed, double malformedShare = 0.03, Guid? runId = null, TimeProvider? time = null) =>
+        new(SeedDataGenerator.Generate(new SeedOptions { Seed = seed }), new TrafficMixOptions
+        {
+            Seed = seed,
+            MalformedShare = malformedShare,
+            RunId = runId ?? Guid.NewGuid(),
+            Time = time ?? TimeProvider.System,
+        });
+
+    public SeedData SeedData => _catalog.Data;
+
+    /// <summary>Rentals this mix saw accepted and has not sent back yet, all stores together.</summary>
+    public int OpenRentals
+    {
+        get
+        {
+            lock (_gate) return _openRentals.Sum(l => l.Count) + _returning.Count;
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    /// <summary>The next request of the chain's tills.</summary>
+    public SimulatedRequest Next()
+    {
+        lock (_gate)
+        {
+            var sequence = _sequence++;
+            var random = _faker.Random;
+            if (_malformedShare > 0 && random.Double() < _malformedShare)
+            {
+                var anyStore = PickStore();
+                return random.Bool() ? _malformed.Request(sequence, anyStore) : _malformed.Event(sequence, anyStore);
+            }
+            var storeIndex = random.WeightedRandom(_storeIndexes, _storeWeights);
+            var store = _stores[storeIndex];
+            if (_openRentals[storeIndex].Count > 0 && random.Double() < ReturnShare) return Return(sequence, store, _openRentals[storeIndex]);
+            return random.Double() < SaleShare ? Sale(sequence, store) : Rental(sequence, store);
+        }
+    }
+
+    /// <summary>
+    /// Tells the mix how a request ended, so that returns close rentals that really opened: HTTP status (0 for no
+    /// answer) and, for an accepted rental, the receipt's <c>occurredAt</c> when known.
+    /// </summary>
+    public void Report(SimulatedRequest request, int statusCode, DateTimeOffset? occurredAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_gate)
+        {
+            if (!_storeIndexById.TryGetValue(request.StoreId, out var index) || request.RentalId is not { } rentalId) return;
+            if (request.Kind == TrafficKind.Rental && statusCode == 201)
+            {
+                _openRentals[index].Add(new OpenRental(rentalId, request.CustomerId ?? 0, occurredAt ?? _time.GetUtcNow(), 0));
+            }
+            else if (request.Kind == TrafficKind.Return && _returning.Remove(rentalId, out var rental))
+            {
+                // Still open at the store unless it was closed (201) or the store does not know it (404); a refused or
+                // failed return is tried once more later, as a clerk would.
+                if (statusCode is not (201 or 404) && rental.Attempts < 1) _openRentals[index].Add(rental with { Attempts = rental.Attempts + 1 });
+            }
+        }
+    }
+
+    private SimulatedRequest Sale(long sequence, StoreProfile store)
+    {
+        var random = _faker.Random;
+        var employeeId = PickClerk(store);
+        var lineCount = random.WeightedRandom(SaleLineCounts, SaleLineWeights);
+        Span<int> items = stackalloc int[3];
+        var lines = PickDistinct(store.SaleShelf, lineCount, items);
+        var customer = random.Double() < 0.55 ? PickCustomer() : null;
+        var transactionId = NewTransactionId();
+
+        var w = BeginJson();
+        w.WriteStartObject();
+        w.WriteString("transactionId", transactionId);
+        w.WriteNumber("employeeId", employeeId);
+        if (customer is not null) w.WriteNumber("customerId", customer.CustomerId);
+        w.WriteStartArray("lines");
+        for (var i = 0; i < lines; i++)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("itemId", items[i]);
+            w.WriteNumber("quantity", random.Double() < 0.85 ? 1 : random.Number(2, 5));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WritePayment(w);
+        w.WriteEndObject();
+
+        return new SimulatedRequest
+        {
+            Sequence = sequence,
+            Kind = TrafficKind.Sale,
+            Method = HttpMethod.Post,
+            Path = StorePath(store.StoreId, "sales"),
+            ApiKey = store.ClerkApiKey,
+            BodyJson = EndJson(),
+            StoreId = store.StoreId,
+            TransactionId = transactionId,
+            EmployeeId = employeeId,
+            CustomerId = customer?.CustomerId,
+            CustomerCpf = customer is null ? null : TypedCpf(customer),
+        };
+    }
+
+    private SimulatedRequest Rental(long sequence, StoreProfile store)
+    {
+        var random = _faker.Random;
+        var employeeId = PickClerk(store);
+        Span<int> items = stackalloc int[2];
+        var lines = PickDistinct(store.RentalShelf, random.Double() < 0.8 ? 1 : 2, items);
+        var customer = PickCustomer();
+        var transactionId = NewTransactionId();
+
+        var w = BeginJson();
+        w.WriteStartObject();
+        w.WriteString("transactionId", transactionId);
+        w.WriteNumber("employeeId", employeeId);
+        w.WriteNumber("customerId", customer.CustomerId);
+        w.WriteStartArray("lines");
+        for (var i = 0; i < lines; i++)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("itemId", items[i]);
+            w.WriteNumber("quantity", random.Double() < 0.95 ? 1 : 2);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNumber("days", random.WeightedRandom(RentalDays, RentalDayWeights));
+        WritePayment(w);
+        w.WriteEndObject();
+
+        return new SimulatedRequest
+        {
+            Sequence = sequence,
+            Kind = TrafficKind.Rental,
+            Method = HttpMethod.Post,
+            Path = StorePath(store.StoreId, "rentals"),
+            ApiKey = store.ClerkApiKey,
+            BodyJson = EndJson(),
+            StoreId = store.StoreId,
+            TransactionId = transactionId,
+            EmployeeId = employeeId,
+            CustomerId = customer.CustomerId,
+            CustomerCpf = TypedCpf(customer),
+            RentalId = transactionId,
+        };
+    }
+
+    private SimulatedRequest Return(long sequence, StoreProfile store, List<OpenRental> open)
+    {
+        var random = _faker.Random;
+        // Older rentals tend to come back first.
+        var index = Skewed(open.Count, 1.6);
+        var rental = open[index];
+        open.RemoveAt(index);
+        _returning[rental.RentalId] = rental;
+
+        var employeeId = PickClerk(store);
+        var transactionId = NewTransactionId();
+        var w = BeginJson();
+        w.WriteStartObject();
+        w.WriteString("transactionId", transactionId);
+        w.WriteNumber("employeeId", employeeId);
+        w.WriteString("rentalId", rental.RentalId);
+        if (random.Double() < 0.2)
+        {
+            // Dropped in the return box a while ago and checked in now: between the start and now, in store time.
+            var now = _time.GetUtcNow();
+            var span = now > rental.OpenedAt ? now - rental.OpenedAt : TimeSpan.Zero;
+            var returnedAt = rental.OpenedAt + span * random.Double();
+            w.WriteString("returnedAt", TimeZoneInfo.ConvertTime(returnedAt, store.TimeZone).ToString("O", CultureInfo.InvariantCulture));
+        }
+        if (random.Double() < 0.3)
+        {
+            // Ready to settle a late fee on the spot; the ledger charges only if there is one.
+            w.WriteStartObject("payment");
+            w.WriteString("method", WireNames.Of(random.WeightedRandom(PaymentMethods, PaymentWeights)));
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+
+        return new SimulatedRequest
+        {
+            Sequence = sequence,
+            Kind = TrafficKind.Return,
+            Method = HttpMethod.Post,
+            Path = StorePath(store.StoreId, "returns"),
+            ApiKey = store.ClerkApiKey,
+            BodyJson = EndJson(),
+            StoreId = store.StoreId,
+            TransactionId = transactionId,
+            EmployeeId = employeeId,
+            CustomerId = rental.CustomerId,
+            RentalId = rental.RentalId,
+        };
+    }
+
+    /// <summary>Pix and cards dominate; credit cards are sometimes split in 2–10 installments (parcelas).</summary>
+    private void WritePayment(Utf8JsonWriter w)
+    {
+        var random = _faker.Random;
+        var method = random.WeightedRandom(PaymentMethods, PaymentWeights);
+        w.WriteStartObject("payment");
+        w.WriteString("method", WireNames.Of(method));
+        if (method == PaymentMethod.CreditCard)
+        {
+            var roll = random.Double();
+            if (roll < 0.35) w.WriteNumber("installments", random.Number(2, 10));
+            else if (roll < 0.6) w.WriteNumber("installments", 1);
+        }
+        w.WriteEndObject();
+    }
+
+    internal StoreProfile PickStore() => _faker.Random.WeightedRandom(_stores, _storeWeights);
+
+    internal int PickClerk(StoreProfile store)
+    {
+        var random = _faker.Random;
+        return store.InactiveClerks.Length > 0 && random.Double() < FormerClerkShare
+            ? random.ArrayElement(store.InactiveClerks)
+            : random.ArrayElement(store.ActiveClerks);
+    }
+
+    /// <summary>Regular customers come back often: the most popular few rent enough to reach the rental limit.</summary>
+    internal SeedCustomer PickCustomer() => _catalog.CustomersByPopularity[Skewed(_catalog.CustomersByPopularity.Count, 2.5)];
+
+    internal string TypedCpf(SeedCustomer customer) =>
+        _faker.Random.Double() < 0.7 ? BrazilianDocuments.FormatCpf(customer.Cpf) : customer.Cpf;
+
+    /// <summary>Distinct items, popular ones (front of the shelf) far more often than the long tail.</summary>
+    internal int PickDistinct(int[] shelf, int count, Span<int> picked)
+    {
+        count = Math.Min(count, Math.Min(shelf.Length, picked.Length));
+        var n = 0;
+        for (var attempt = 0; n < count && attempt < 50; attempt++)
+        {
+            var item = shelf[Skewed(shelf.Length, 2.0)];
+            if (!picked[..n].Contains(item)) picked[n++] = item;
+        }
+        return n;
+    }
+
+    /// <summary>An index in [0, n) with density falling off towards n (u^exponent).</summary>
+    internal int Skewed(int n, double exponent) => Math.Min(n - 1, (int)(n * Math.Pow(_faker.Random.Double(), exponent)));
+
+    internal Faker Faker => _faker;
+
+    internal SeedCatalog Catalog => _catalog;
+
+    internal TimeProvider Time => _time;
+
+    internal Guid NewTransactionId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ids.NextBytes(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4 (random)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes);
+    }
+
+    internal string RandomHex(int bytes)
+    {
+        Span<byte> buffer = stackalloc byte[bytes];
+        _ids.NextBytes(buffer);
+        return Convert.ToHexStringLower(buffer);
+    }
+
+    internal Utf8JsonWriter BeginJson()
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        return _writer;
+    }
+
+    internal string EndJson()
+    {
+        _writer.Flush();
+        return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+    }
+
+    internal static string StorePath(int storeId, string collection) =>
+        string.Create(CultureInfo.InvariantCulture, $"/api/v1/stores/{storeId}/{collection}");
+
+    private static int IdSeed(int seed, Guid runId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        runId.TryWriteBytes(bytes);
+        var mixed = seed;
+        for (var i = 0; i < 16; i += 4) mixed = (mixed * 31) ^ BitConverter.ToInt32(bytes[i..(i + 4)]);
+        return mixed;
+    }
+
+    private sealed record OpenRental(Guid RentalId, int CustomerId, DateTimeOffset OpenedAt, int Attempts);
+}
