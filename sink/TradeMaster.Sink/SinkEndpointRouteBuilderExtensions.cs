@@ -125,7 +125,10 @@ public static class SinkEndpointRouteBuilderExtensions
         }
     }
 
-    /// <summary>Reads {"message":{"data":base64,"attributes":{},"messageId":…},"subscription":…}.</summary>
+    /// <summary>
+    /// Reads {"message":{"data":base64,"attributes":{},"messageId":…},"subscription":…}. The data is a structured
+    /// CloudEvent, or (binary mode, ce-* attributes) only the event's data, from which the envelope is rebuilt.
+    /// </summary>
     private static bool TryReadPushEnvelope(byte[] body, out byte[] data, out string? messageId, out string? subscription, out string? problem)
     {
         data = [];
@@ -156,7 +159,10 @@ public static class SinkEndpointRouteBuilderExtensions
                 problem = "The push message's data is not base64.";
                 return false;
             }
-            data = decoded;
+            // Binary mode (what the silo's pubsub transport sends): the envelope is in the ce-* attributes.
+            data = message.TryGetProperty("attributes", out var attributes) && PubSubBinaryMode.IsBinaryMode(attributes)
+                ? PubSubBinaryMode.ToStructured(attributes, decoded)
+                : decoded;
             problem = null;
             return true;
         }

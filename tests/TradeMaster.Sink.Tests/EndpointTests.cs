@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace TradeMaster.Sink.Tests;
 
@@ -82,6 +83,37 @@ public sealed class EndpointTests(SinkFixture sink) : IClassFixture<SinkFixture>
         Assert.Equal("pubsub", row.GetProperty("source_transport").GetString());
         Assert.Equal("pubsub-msg-1", row.GetProperty("source_message_id").GetString());
         Assert.Equal("projects/trademaster-local/subscriptions/sink-push", row.GetProperty("source_topic").GetString());
+    }
+
+    /// <summary>What the silo's pubsub transport publishes: data = the event's data, the envelope in ce-* attributes.</summary>
+    private static string BinaryModePushBody(JsonObject e, string messageId)
+    {
+        var attributes = new Dictionary<string, string>();
+        foreach (var (name, value) in e)
+        {
+            if (name == "data" || value is null) continue;
+            attributes[name == "datacontenttype" ? "content-type" : "ce-" + name] =
+                value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+        }
+        return JsonSerializer.Serialize(new
+        {
+            message = new { data = Convert.ToBase64String(e["data"]!.Bytes()), attributes, messageId, orderingKey = "7", publishTime = "2025-03-01T12:00:01Z" },
+            subscription = "projects/trademaster-local/subscriptions/sink-push",
+        });
+    }
+
+    [Fact]
+    public async Task PostPush_BinaryModeMessage_Answers204AndLandsOnceUnderTheAttributesEventId()
+    {
+        var e = SampleEvents.Sale();
+        using var content = new StringContent(BinaryModePushBody(e, "pubsub-binary-1"), Encoding.UTF8, "application/json");
+        using var response = await sink.Host.Http.PostAsync($"/sink/pubsub/push?token={SinkFixture.PushToken}", content);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var row = Assert.Single(LakeFiles.Transactions(sink.Host.Lake), r => r.GetProperty("event_id").GetString() == e.Id());
+        Assert.Equal("pubsub", row.GetProperty("source_transport").GetString());
+        Assert.Equal("pubsub-binary-1", row.GetProperty("source_message_id").GetString());
+        Assert.Equal(e["data"]!["transaction_id"]!.GetValue<string>(), row.GetProperty("transaction_id").GetString());
+        Assert.DoesNotContain(LakeFiles.Rejected(sink.Host.Lake), r => r.GetRawText().Contains(e.Id(), StringComparison.Ordinal));
     }
 
     [Fact]
