@@ -16,6 +16,9 @@ public sealed class LedgerOptions
 
     public int MaxLinesPerTransaction { get; set; } = 50;
 
+    /// <summary>How far back a rental taken while a till was offline may be keyed in.</summary>
+    public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Unpaid late fees (BRL) above which a customer may not start new rentals.</summary>
     public decimal BlockRentalsAboveUnpaidFees { get; set; }
 

@@ -104,6 +104,10 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
         await Expect(RefusalCodes.PaymentInvalid, StoreGrain().SellAsync(LedgerFixture.Sale(fixture.Clerk, saleItem) with { Payment = new PaymentRequest(PaymentMethod.Pix, 3) }));
         await Expect(RefusalCodes.RentalPeriodOutOfRange, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem, days: 0)));
         await Expect(RefusalCodes.RentalPeriodOutOfRange, StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem, days: 31)));
+        await Expect(RefusalCodes.RentalStartOutOfRange,
+            StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem) with { StartedAt = fixture.Time.GetUtcNow().AddDays(-31) }));
+        await Expect(RefusalCodes.RentalStartOutOfRange,
+            StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[2], rentalItem) with { StartedAt = fixture.Time.GetUtcNow().AddHours(1) }));
 
         // Over the limit in one go: six different titles for a limit of five.
         var six = new List<LineRequest>();
@@ -155,6 +159,24 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
                 TimeSpan.FromSeconds(10), $"the {code} refusal is published");
         }
         Assert.Null(reached[RefusalCodes.StoreUnknown].EventId);
+    }
+
+    [Fact]
+    public async Task RentAsync_KeyedInAfterAnOutage_IsDueFromItsRealStartAndComesBackLate()
+    {
+        var item = await RentalItemAsync(25);
+        var startedAt = fixture.Time.GetUtcNow().AddDays(-6);
+
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 310, item, days: 2) with { StartedAt = startedAt });
+        Assert.True(rental.Accepted, rental.Refusal?.Message);
+        Assert.Equal(startedAt.UtcDateTime, rental.Receipt!.OccurredAt.UtcDateTime);
+        Assert.Equal(rental.Receipt.Rental!.StartDate.AddDays(2), rental.Receipt.Rental.DueDate);
+
+        var returned = await StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, null, null));
+
+        Assert.True(returned.Accepted, returned.Refusal?.Message);
+        Assert.InRange(returned.Receipt!.Return!.LateDays, 3, 5);
+        Assert.Equal(returned.Receipt.Return.LateDays * rental.Receipt.Lines[0].DailyPrice!.Value, returned.Receipt.Return.LateFee);
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class TrafficMix : IDisposable
     private static readonly PaymentMethod[] PaymentMethods = [PaymentMethod.Pix, PaymentMethod.CreditCard, PaymentMethod.DebitCard, PaymentMethod.Cash];
     private static readonly float[] PaymentWeights = [0.40f, 0.30f, 0.19f, 0.11f];
     private static readonly int[] RentalDays = [1, 2, 3, 4, 5, 7, 10, 14];
+    private const double BackdatedRentalShare = 0.25;
     private static readonly float[] RentalDayWeights = [0.14f, 0.22f, 0.20f, 0.08f, 0.08f, 0.16f, 0.06f, 0.06f];
     private static readonly int[] SaleLineCounts = [1, 2, 3];
     private static readonly float[] SaleLineWeights = [0.62f, 0.27f, 0.11f];
@@ -219,6 +220,13 @@ public sealed class TrafficMix : IDisposable
         w.WriteEndArray();
         w.WriteNumber("days", random.WeightedRandom(RentalDays, RentalDayWeights));
         WritePayment(w);
+        if (random.Double() < BackdatedRentalShare)
+        {
+            // Taken on paper while the till was offline and keyed in now: such rentals are what come back late
+            // (and leave unpaid fees that block the customer's next rental) within a run of minutes.
+            var startedAt = _time.GetUtcNow() - TimeSpan.FromHours(random.Number(24, 20 * 24));
+            w.WriteString("startedAt", TimeZoneInfo.ConvertTime(startedAt, store.TimeZone).ToString("O", CultureInfo.InvariantCulture));
+        }
         w.WriteEndObject();
 
         return new SimulatedRequest

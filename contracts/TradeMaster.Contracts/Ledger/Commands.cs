@@ -17,6 +17,10 @@ public sealed record SaleCommand(
     [property: Id(3)] ImmutableArray<LineRequest> Lines,
     [property: Id(4)] PaymentRequest Payment);
 
+/// <summary>
+/// Starts a rental. <see cref="StartedAt"/> lets a store key in a rental it took while its till was offline
+/// (within <c>Ledger:MaxBackdate</c>); absent, the rental starts now.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("tm.rental-command.v1")]
 public sealed record RentalCommand(
     [property: Id(0)] Guid TransactionId,
@@ -24,7 +28,8 @@ public sealed record RentalCommand(
     [property: Id(2)] int CustomerId,
     [property: Id(3)] ImmutableArray<LineRequest> Lines,
     [property: Id(4)] int Days,
-    [property: Id(5)] PaymentRequest Payment);
+    [property: Id(5)] PaymentRequest Payment,
+    [property: Id(6)] DateTimeOffset? StartedAt = null);
 
 /// <summary>
 /// Closes a rental. <see cref="ReturnedAt"/> lets a store key in a return it took offline; absent, it is now.

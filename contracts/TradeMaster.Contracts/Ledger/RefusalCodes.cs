@@ -25,6 +25,7 @@ public static class RefusalCodes
     public const string RentalLimitExceeded = "rental_limit_exceeded";
     public const string CustomerBlockedUnpaidFees = "customer_blocked_unpaid_fees";
     public const string RentalPeriodOutOfRange = "rental_period_out_of_range";
+    public const string RentalStartOutOfRange = "rental_start_out_of_range";
     public const string RentalUnknown = "rental_unknown";
     public const string RentalAlreadyClosed = "rental_already_closed";
     public const string ReturnBeforeRentalStart = "return_before_rental_start";
@@ -37,7 +38,7 @@ public static class RefusalCodes
         StoreUnknown, StoreInactive, EmployeeUnknown, EmployeeInactive, EmployeeNotAtStore,
         CustomerUnknown, CustomerInactive, ItemUnknown, ItemInactive, ItemNotSellable, ItemNotRentable,
         InsufficientStock, InsufficientRentalCopies, QuantityOutOfRange, TooManyLines, RentalLimitExceeded,
-        CustomerBlockedUnpaidFees, RentalPeriodOutOfRange, RentalUnknown, RentalAlreadyClosed,
+        CustomerBlockedUnpaidFees, RentalPeriodOutOfRange, RentalStartOutOfRange, RentalUnknown, RentalAlreadyClosed,
         ReturnBeforeRentalStart, ReturnDateInFuture, PaymentInvalid, TransactionIdConflict,
     ];
 

@@ -67,6 +67,9 @@ public sealed record RentalBody
 
     [Required]
     public PaymentBody Payment { get; init; } = new();
+
+    [Description("When the rental started, ISO 8601 with an offset, for rentals taken while the till was offline (at most Ledger:MaxBackdate, 30 days, ago); absent means now.")]
+    public DateTimeOffset? StartedAt { get; init; }
 }
 
 [Description("Closes a rental. A late fee is settled on the spot when payment is given, otherwise it stays owed.")]

@@ -34,8 +34,9 @@ public sealed class TransactionRequests(TransactionLimits limits)
         var lines = Lines(fields);
         var days = fields.Int("days", required: true, limits.MinRentalDays, limits.MaxRentalDays);
         var payment = Payment(fields, required: true);
+        var startedAt = fields.Timestamp("startedAt", required: false);
         if (!errors.IsEmpty) return null;
-        return new RentalCommand(transactionId, employeeId!.Value, customerId!.Value, lines!.Value, days!.Value, payment!);
+        return new RentalCommand(transactionId, employeeId!.Value, customerId!.Value, lines!.Value, days!.Value, payment!, startedAt);
     }
 
     public ReturnCommand? ParseReturn(JsonElement body, string? idempotencyKey, FieldErrors errors)

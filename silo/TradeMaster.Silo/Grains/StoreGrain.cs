@@ -220,6 +220,12 @@ public sealed partial class StoreGrain(
         tx = tx with { CustomerKey = profile.CustomerKey };
         if (CheckCustomer(profile, command.CustomerId) is { } customerRefusal) return await RefuseAsync(tx, customerRefusal);
         if (LedgerRules.CheckRentalDays(command.Days, _options) is { } daysRefusal) return await RefuseAsync(tx, daysRefusal);
+        var startedAt = command.StartedAt?.ToUniversalTime() ?? now;
+        if (startedAt > now + FutureSkew || startedAt < now - _options.MaxBackdate)
+        {
+            return await RefuseAsync(tx, new Refusal(RefusalCodes.RentalStartOutOfRange,
+                $"A rental may be keyed in up to {_options.MaxBackdate.TotalDays:0} days after it started, never before."));
+        }
         var snapshot = await masterData.GetAsync();
         var (lines, priceRefusal) = LedgerRules.PriceRental(command.Lines, command.Days, snapshot.Items);
         if (priceRefusal is not null) return await RefuseAsync(tx, priceRefusal);
@@ -229,14 +235,14 @@ public sealed partial class StoreGrain(
 
         // Hold the copies while the customer's account (another grain, maybe on another silo) takes the rental
         // against the chain-wide limit; concurrent rentals here see them as taken.
-        var startDate = _store!.LocalDate(now);
+        var startDate = _store!.LocalDate(startedAt);
         var dueDate = startDate.AddDays(command.Days);
         Hold(copies, +1);
         Refusal? limitRefusal;
         try
         {
             limitRefusal = await GrainFactory.GetGrain<ICustomerGrain>(command.CustomerId).ReserveRentalAsync(
-                new RentalReservation(command.TransactionId, StoreId, copies.Values.Sum(), now, dueDate));
+                new RentalReservation(command.TransactionId, StoreId, copies.Values.Sum(), startedAt, dueDate));
         }
         finally
         {
@@ -249,12 +255,12 @@ public sealed partial class StoreGrain(
             var entry = _stock[itemId];
             _stock[itemId] = entry with { RentalCopiesOut = entry.RentalCopiesOut + quantity };
         }
-        _openRentals[command.TransactionId] = new OpenRentalEntry(command.TransactionId, command.CustomerId, now, startDate, dueDate,
+        _openRentals[command.TransactionId] = new OpenRentalEntry(command.TransactionId, command.CustomerId, startedAt, startDate, dueDate,
             [.. lines.Select(l => new RentalLineEntry(l.ItemId, l.Quantity, l.DailyPrice ?? 0m, l.Title, l.MediaType, l.Genre))],
             profile.CustomerKey);
         _unflushedRentals.Add(command.TransactionId);
         var total = lines.Sum(l => l.LineTotal);
-        var receipt = new Receipt(command.TransactionId, TransactionKind.Rental, StoreId, command.EmployeeId, command.CustomerId, now,
+        var receipt = new Receipt(command.TransactionId, TransactionKind.Rental, StoreId, command.EmployeeId, command.CustomerId, startedAt,
             startDate, lines, total, LedgerRules.Pay(command.Payment, total),
             new RentalTerms(command.TransactionId, command.Days, startDate, dueDate), Return: null,
             EventIds.For(StoreId, command.TransactionId, TransactionKind.Rental, accepted: true));
