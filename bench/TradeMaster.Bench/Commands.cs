@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Npgsql;
+using Spectre.Console;
+using TradeMaster.Bench.Baselines;
+using TradeMaster.Bench.Load;
+using TradeMaster.Bench.Micro;
+using TradeMaster.Bench.Reporting;
+using TradeMaster.Db;
+using TradeMaster.Db.Postgres;
+
+namespace TradeMaster.Bench;
+
+public static class Commands
+{
+    private const double TargetRate = 5_000;
+    private const double LatencyRate = 2_500;
+
+    public static int Help()
+    {
+        AnsiConsole.WriteLine("""
+            TradeMaster.Bench <command> [options]
+              all        embedded host on a fresh data directory: load at 2,500 and 5,000 tx/s, lake check, baselines
+                         (PostgreSQL upsert, naive ledger, TradeMaster grains in-process, bare Kestrel), sink on one core, targets
+              baselines  the same without the two load runs
+              load       one open-loop run: --rate 5000 --duration 60 --warmup 5 [--url http://host:port (else embedded)]
+              soak       memory over time: --rate 2500 --duration 600 (working set sampled every 30 s)
+              sink       sink events/s on one core (own private PostgreSQL): --sink-events 200000 --sink-core 1
+              micro      BenchmarkDotNet (in-process, short run): sink validate+transform, ledger apply path; BDN args pass through
+            Common: --concurrency 64 (baselines) --baseline-duration 15 --max-in-flight 2048 --prewarm 20 --data DIR --keep-data
+            """);
+        return 0;
+    }
+
+    public static async Task<int> LoadAsync(BenchOptions options)
+    {
+        var settings = new LoadSettings(options.Number("rate", TargetRate), options.Seconds("duration", 60), options.Seconds("warmup", 5), options.Integer("max-in-flight", 2048));
+        if (options.Text("url") is { } url)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(null)}"));
+            using var generator = new OpenLoopGenerator(new Uri(url), settings.MaxInFlight);
+            using var mix = new BenchMix();
+            var result = await generator.RunAsync($"{url} @ {settings.Rate:N0}/s", mix, settings, Progress);
+            LakeReport? lake = options.Text("lake") is { } lakeDir ? await LakeWatcher.WaitForAsync(lakeDir, result.Events, options.Seconds("lake-deadline", 120)) : null;
+            Tables.Load([(result, lake)]);
+            return 0;
+        }
+        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
+        using var embeddedMix = new BenchMix();
+        await PrewarmAsync(target, embeddedMix, options.Seconds("prewarm", 20));
+        var (run, lakeReport) = await RunEmbeddedAsync(target, embeddedMix, "embedded", settings, options.Seconds("lake-deadline", 120));
+        Tables.Load([(run, lakeReport)]);
+        return 0;
+    }
+
+    public static async Task<int> AllAsync(BenchOptions options, bool load)
+    {
+        var concurrency = options.Integer("concurrency", 64);
+        var baselineWindow = options.Seconds("baseline-duration", 15);
+        var warmup = options.Seconds("warmup", 5);
+        var targets = new Targets();
+        var started = Stopwatch.StartNew();
+        var loadAtStart = Machine.LoadAverage();
+        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        var postgres = await Machine.PostgresVersionAsync(target.ConnectionString);
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
+        AnsiConsole.MarkupLine(Markup.Escape($"Embedded host at {target.BaseAddress} · data {target.DataDirectory}"));
+        using var mix = new BenchMix();
+        await PrewarmAsync(target, mix, options.Seconds("prewarm", 20));
+        var runs = new List<(LoadResult, LakeReport?)>();
+        LoadResult? atLatencyRate = null, atTargetRate = null;
+        LakeReport? lakeAtTarget = null;
+        var workingSetStart = Process.GetCurrentProcess().WorkingSet64;
+
+        if (load)
+        {
+            var latencySettings = new LoadSettings(options.Number("latency-rate", LatencyRate), options.Seconds("latency-duration", 30), warmup, options.Integer("max-in-flight", 2048));
+            var (r1, l1) = await RunEmbeddedAsync(target, mix, "TradeMaster HTTP", latencySettings, options.Seconds("lake-deadline", 120));
+            runs.Add((r1, l1));
+            atLatencyRate = r1;
+            var throughputSettings = latencySettings with { Rate = options.Number("rate", TargetRate), Duration = options.Seconds("duration", 60) };
+            var (r2, l2) = await RunEmbeddedAsync(target, mix, "TradeMaster HTTP", throughputSettings, options.Seconds("lake-deadline", 120));
+            runs.Add((r2, l2));
+            atTargetRate = r2;
+            lakeAtTarget = l2;
+        }
+
+        Status("baseline: PostgreSQL one-row upsert");
+        // The host's idle pooled connections count against max_connections too; let them go first.
+        NpgsqlConnection.ClearAllPools();
+        var pg = await Guarded("PostgreSQL one-row upsert", concurrency, baselineWindow,
+            () => PostgresUpsert.RunAsync(target.ConnectionString, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
+        Status("baseline: naive ledger (one grain per worker)");
+        var naive = await Guarded("Naive ledger (1 grain/worker)", concurrency, baselineWindow,
+            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
+        Status("baseline: naive ledger (one grain per store)");
+        var naivePerStore = await Guarded("Naive ledger (1 grain/store)", concurrency, baselineWindow,
+            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, mix.StoreCount, TimeSpan.FromSeconds(2), baselineWindow));
+        Status("TradeMaster store grains, in-process calls");
+        var direct = await Guarded("TradeMaster store grains (in-process calls)", concurrency, baselineWindow,
+            () => DirectLedger.RunAsync(target.Grains, mix, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
+
+        Status("baseline: bare Kestrel JSON endpoint");
+        LoadResult bareSame, bareHigh;
+        await using (var bare = await BareKestrel.StartAsync())
+        {
+            using var generator = new OpenLoopGenerator(bare.BaseAddress, options.Integer("max-in-flight", 2048));
+            using var bareMix = new BenchMix(randomSeed: 2);
+            bareSame = await generator.RunAsync("bare Kestrel", bareMix,
+                new LoadSettings(options.Number("rate", TargetRate), baselineWindow, TimeSpan.FromSeconds(3), options.Integer("max-in-flight", 2048)), Progress);
+            bareHigh = await generator.RunAsync("bare Kestrel", bareMix,
+                new LoadSettings(options.Number("bare-rate", 20_000), baselineWindow, TimeSpan.FromSeconds(3), options.Integer("max-in-flight", 2048)), Progress);
+        }
+
+        Status("sink on one core (pinned child process)");
+        SinkThroughputResult? sink = null;
+        try
+        {
+            sink = await SinkThroughput.RunPinnedAsync(target.ConnectionString, Path.Combine(target.DataDirectory, "sink-bench"),
+                options.Integer("sink-events", 200_000), options.Integer("sink-core", Environment.ProcessorCount - 1));
+        }
+        catch (InvalidOperationException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+        }
+        var workingSetEnd = Process.GetCurrentProcess().WorkingSet64;
+
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
+        AnsiConsole.MarkupLine(Markup.Escape($"Load average at start {loadAtStart}, at end {Machine.LoadAverage()}; whole run {started.Elapsed.TotalSeconds:F0} s"));
+        if (runs.Count > 0) Tables.Load(runs);
+        Tables.ClosedLoop([pg, naive, naivePerStore, direct]);
+        Tables.Load([(bareSame, null), (bareHigh, null)]);
+        if (sink is not null) Tables.Sink(sink);
+
+        var ratios = new List<(string, double, double)>
+        {
+            ("TradeMaster grains in-process vs naive ledger (1 grain/worker), same concurrency", direct.PerSecond, naive.PerSecond),
+            ("TradeMaster grains in-process vs naive ledger (1 grain/store)", direct.PerSecond, naivePerStore.PerSecond),
+            ("TradeMaster grains in-process vs PostgreSQL one-row upsert", direct.PerSecond, pg.PerSecond),
+        };
+        if (atTargetRate is not null)
+        {
+            ratios.Add(("TradeMaster HTTP answered/s vs naive ledger (1 grain/worker)", atTargetRate.AnsweredPerSecond, naive.PerSecond));
+            ratios.Add(("TradeMaster HTTP answered/s vs PostgreSQL one-row upsert", atTargetRate.AnsweredPerSecond, pg.PerSecond));
+            ratios.Add(("TradeMaster HTTP answered/s vs bare Kestrel answered/s (highest rate)", atTargetRate.AnsweredPerSecond, bareHigh.AnsweredPerSecond));
+        }
+        Tables.Ratios(ratios);
+
+        if (atTargetRate is not null && lakeAtTarget is not null)
+        {
+            targets.Add($"≥ {TargetRate:N0} accepted tx/s sustained {atTargetRate.Settings.Duration.TotalSeconds:F0} s, embedded, every event in the lake",
+                $"{atTargetRate.AnsweredPerSecond:N0}/s answered (201: {atTargetRate.AcceptedPerSecond:N0}/s); lake {lakeAtTarget.Found:N0}/{lakeAtTarget.Expected:N0}",
+                atTargetRate.AnsweredPerSecond >= TargetRate && lakeAtTarget.Complete && atTargetRate.Errors == 0,
+                "answered = 201 + ledger refusals (each durable, each an event)");
+        }
+        else
+        {
+            targets.Add($"≥ {TargetRate:N0} accepted tx/s sustained 60 s, embedded, every event in the lake", "—", Verdict.NotRun);
+        }
+        if (atLatencyRate is not null)
+        {
+            targets.Add($"p99 ≤ 50 ms at {atLatencyRate.Settings.Rate:N0} tx/s", $"p99 {atLatencyRate.Ms(99):F1} ms (answered {atLatencyRate.AnsweredPerSecond:N0}/s, errors {atLatencyRate.Errors:N0})",
+                atLatencyRate.Ms(99) <= 50 && atLatencyRate.AnsweredPerSecond >= 0.99 * atLatencyRate.Settings.Rate);
+        }
+        else
+        {
+            targets.Add("p99 ≤ 50 ms at 2,500 tx/s", "—", Verdict.NotRun);
+        }
+        targets.Add("≥ 2× the naive one-write-per-transaction ledger (same run, same concurrency)",
+            $"{direct.PerSecond / naive.PerSecond:F2}× ({direct.PerSecond:N0} vs {naive.PerSecond:N0}/s)", direct.PerSecond >= 2 * naive.PerSecond,
+            "like for like: both through IGrainFactory in-process");
+        if (sink is not null)
+        {
+            targets.Add("Sink ≥ 50,000 events/s on one core (validate + transform + write)", $"{sink.CpuEventsPerSecond:N0}/s", sink.CpuEventsPerSecond >= 50_000,
+                "CPU path + NDJSON files with fsync; no dedupe");
+            targets.Add("Sink ≥ 50,000 events/s on one core (full pipeline with PostgreSQL dedupe)", $"{sink.PipelineEventsPerSecond:N0}/s",
+                sink.PipelineError is null && sink.PipelineEventsPerSecond >= 50_000, sink.PipelineError ?? "PostgreSQL unpinned");
+        }
+        else
+        {
+            targets.Add("Sink ≥ 50,000 events/s on one core", "—", Verdict.NotRun);
+        }
+        targets.Add("Memory flat over 10 min at 2,500 tx/s", $"this run: working set {workingSetStart / 1048576:N0} → {workingSetEnd / 1048576:N0} MiB (not a 10-min run)", Verdict.NotRun,
+            "run `soak` for the verdict");
+        targets.Print();
+        return 0;
+    }
+
+    public static async Task<int> SoakAsync(BenchOptions options)
+    {
+        var settings = new LoadSettings(options.Number("rate", LatencyRate), options.Seconds("duration", 600), options.Seconds("warmup", 30), options.Integer("max-in-flight", 2048));
+        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
+        var samples = new List<(double Seconds, long WorkingSet, long Heap)>();
+        var clock = Stopwatch.StartNew();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                var process = Process.GetCurrentProcess();
+                lock (samples) samples.Add((clock.Elapsed.TotalSeconds, process.WorkingSet64, GC.GetGCMemoryInfo().HeapSizeBytes));
+                try { await Task.Delay(TimeSpan.FromSeconds(30), sampling.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        using var soakMix = new BenchMix();
+        await PrewarmAsync(target, soakMix, options.Seconds("prewarm", 20));
+        var (run, lake) = await RunEmbeddedAsync(target, soakMix, "soak", settings, options.Seconds("lake-deadline", 120));
+        await sampling.CancelAsync();
+        await sampler;
+        Tables.Load([(run, lake)]);
+        var table = new Table().Title("[bold]Memory (whole process: host + load generator)[/]").AddColumns("t (s)", "Working set MiB", "GC heap MiB");
+        foreach (var (t, ws, heap) in samples) table.AddRow($"{t:F0}", $"{ws / 1048576.0:F0}", $"{heap / 1048576.0:F0}");
+        AnsiConsole.Write(table);
+        // "Start" is the first sample after the warm-up (JIT, caches, pools filled); "end" the last sample of the run.
+        var afterWarmup = samples.FirstOrDefault(s => s.Seconds >= settings.Warmup.TotalSeconds + 30);
+        var end = samples[^1];
+        var targets = new Targets();
+        if (afterWarmup.WorkingSet == 0 || end.Seconds < settings.Warmup.TotalSeconds + settings.Duration.TotalSeconds * 0.9)
+        {
+            targets.Add("Memory flat over the run", "not enough samples", Verdict.NotRun);
+        }
+        else
+        {
+            var growth = (double)end.WorkingSet / afterWarmup.WorkingSet - 1;
+            targets.Add($"Memory flat over {settings.Duration.TotalMinutes:F0} min at {settings.Rate:N0} tx/s (≤ +20% working set after warm-up)",
+                $"{afterWarmup.WorkingSet / 1048576:N0} MiB at {afterWarmup.Seconds:F0} s → {end.WorkingSet / 1048576:N0} MiB at {end.Seconds:F0} s ({growth:+0%;-0%})",
+                growth <= 0.20 && settings.Duration >= TimeSpan.FromMinutes(10),
+                settings.Duration >= TimeSpan.FromMinutes(10) ? "" : "shorter than the 10 minutes the target asks for");
+        }
+        targets.Print();
+        return 0;
+    }
+
+    public static async Task<int> SinkAsync(BenchOptions options)
+    {
+        var dataRoot = options.Text("data") ?? Path.Combine(Path.GetTempPath(), "trademaster-bench", "sink-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+        await using var postgres = await PrivatePostgres.StartAsync(Path.Combine(dataRoot, "postgres"), loggers.CreateLogger("postgres"), durable: true);
+        await postgres.CreateDatabaseIfMissingAsync("trademaster");
+        var connectionString = postgres.ConnectionString("trademaster");
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await DatabaseBootstrapper.PrepareAsync(dataSource, loggers, seed: null);
+        }
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(connectionString))}"));
+        var result = await SinkThroughput.RunPinnedAsync(connectionString, Path.Combine(dataRoot, "lake"), options.Integer("sink-events", 200_000),
+            options.Integer("sink-core", Environment.ProcessorCount - 1));
+        Tables.Sink(result);
+        var targets = new Targets();
+        targets.Add("Sink ≥ 50,000 events/s on one core (validate + transform + write)", $"{result.CpuEventsPerSecond:N0}/s", result.CpuEventsPerSecond >= 50_000);
+        targets.Add("Sink ≥ 50,000 events/s on one core (full pipeline with PostgreSQL dedupe)", $"{result.PipelineEventsPerSecond:N0}/s",
+            result.PipelineError is null && result.PipelineEventsPerSecond >= 50_000, result.PipelineError ?? "");
+        targets.Print();
+        if (!options.Flag("keep-data"))
+        {
+            await postgres.DisposeAsync();
+            try { Directory.Delete(dataRoot, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return 0;
+    }
+
+    public static Task<int> SinkCoreAsync(BenchOptions options) =>
+        SinkThroughput.RunChildAsync(options.Text("connection") ?? throw new ArgumentException("--connection is required."),
+            options.Text("lake") ?? throw new ArgumentException("--lake is required."), options.Integer("events", 200_000));
+
+    public static int Micro(string[] args)
+    {
+        var config = DefaultConfig.Instance
+            .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(SinkBenchmarks), typeof(LedgerApplyBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
+    }
+
+    private static async Task<(LoadResult, LakeReport)> RunEmbeddedAsync(EmbeddedTarget target, BenchMix mix, string label, LoadSettings settings, TimeSpan lakeDeadline)
+    {
+        using var generator = new OpenLoopGenerator(target.BaseAddress, settings.MaxInFlight);
+        Status($"{label}: {settings.Rate:N0} tx/s for {settings.Duration.TotalSeconds:F0} s after {settings.Warmup.TotalSeconds:F0} s warm-up");
+        var result = await generator.RunAsync(label, mix, settings, Progress);
+        Status($"{label}: waiting for {result.Events.Count:N0} events in the lake (up to {lakeDeadline.TotalSeconds:F0} s)");
+        var lake = await LakeWatcher.WaitForAsync(target.LakeDirectory, result.Events, lakeDeadline);
+        return (result, lake);
+    }
+
+    /// <summary>
+    /// Not measured: activates the ~2,000 customer grains and fills caches and pools through in-process calls at a
+    /// modest concurrency. Without it a fresh host meets the first seconds of open-loop load with thousands of cold
+    /// customer activations at once, each opening a PostgreSQL connection (see docs/performance.md, cold start).
+    /// </summary>
+    private static async Task PrewarmAsync(EmbeddedTarget target, BenchMix mix, TimeSpan duration)
+    {
+        if (duration <= TimeSpan.Zero) return;
+        Status($"pre-warm (not measured): in-process ledger calls, concurrency 16, {duration.TotalSeconds:F0} s");
+        var warm = await DirectLedger.RunAsync(target.Grains, mix, 16, TimeSpan.Zero, duration);
+        Status($"pre-warm: {warm.Completed:N0} transactions ({warm.PerSecond:N0}/s), {warm.Errors:N0} errors");
+    }
+
+    /// <summary>A baseline that cannot run is a row with its error, not the end of the run.</summary>
+    private static async Task<ClosedLoopResult> Guarded(string label, int concurrency, TimeSpan window, Func<Task<ClosedLoopResult>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            return new ClosedLoopResult(label, concurrency, window, 0, 1, new HdrHistogram.LongHistogram(1, 600_000_000L, 3), $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static void Status(string message) => AnsiConsole.MarkupLine($"[grey]{DateTime.Now:HH:mm:ss}[/] {Markup.Escape(message)}");
+
+    private static void Progress(string message) => Status(message);
+}

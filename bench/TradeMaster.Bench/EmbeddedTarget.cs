@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using TradeMaster.Local;
+
+namespace TradeMaster.Bench;
+
+/// <summary>The embedded mode (LocalHost: silo + gateway + sink, in-process transport, private PostgreSQL) on a fresh data directory.</summary>
+public sealed class EmbeddedTarget : IAsyncDisposable
+{
+    private readonly LocalHost _host;
+    private readonly bool _keep;
+
+    private EmbeddedTarget(LocalHost host, bool keep)
+    {
+        _host = host;
+        _keep = keep;
+    }
+
+    public Uri BaseAddress => _host.BaseAddress;
+
+    public string DataDirectory => _host.DataDirectory;
+
+    public string LakeDirectory => _host.LakeDirectory;
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public string ConnectionString => _host.Services.GetRequiredService<IConfiguration>().GetConnectionString("TradeMaster")!;
+
+    public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "trademaster-bench", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture));
+        if (Directory.Exists(Path.Combine(dataDirectory, "postgres"))) throw new InvalidOperationException($"{dataDirectory} is not fresh; give a new --data directory.");
+        var host = await LocalHost.StartAsync(
+        [
+            $"--Local:DataDirectory={dataDirectory}",
+            "--Urls=http://127.0.0.1:0",
+            $"--Orleans:SiloPort={FreePort()}",
+            $"--Orleans:GatewayPort={FreePort()}",
+            "--Orleans:ServiceId=trademaster-bench",
+            // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance.md.
+            "--Logging:LogLevel:Orleans=Error",
+        ]);
+        var target = new EmbeddedTarget(host, keep);
+        try
+        {
+            await target.WaitUntilReadyAsync(TimeSpan.FromMinutes(2));
+        }
+        catch
+        {
+            await target.DisposeAsync();
+            throw;
+        }
+        return target;
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan deadline)
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var cts = new CancellationTokenSource(deadline);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/health/ready", cts.Token);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(250, cts.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        if (!_keep)
+        {
+            try
+            {
+                Directory.Delete(_host.DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace TradeMaster.Bench.Load;
+
+public sealed record LoadSettings(double Rate, TimeSpan Duration, TimeSpan Warmup, int MaxInFlight = 2048)
+{
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>What one open-loop run measured. Latencies in microseconds, from each request's intended send time.</summary>
+public sealed class LoadResult(string label, LoadSettings settings)
+{
+    public string Label { get; } = label;
+
+    public LoadSettings Settings { get; } = settings;
+
+    public LongConcurrentHistogram Latency { get; } = new(1, 3_600_000_000L, 3);
+
+    /// <summary>Answers in the measured window: 201 (accepted) and ledger refusals (409/404/422 with a code).</summary>
+    public long Accepted;
+    public long Refused;
+    public long Errors;
+    public long Intended;
+
+    /// <summary>Requests due in the window that the generator could not send before the window closed (in-flight cap reached).</summary>
+    public long Unsent;
+
+    /// <summary>Warm-up requests that were never sent either (the server was too slow to leave the warm-up).</summary>
+    public long UnsentWarmup;
+
+    /// <summary>Ledger answers (201 or refusal) completed inside the measured window: the sustained throughput.</summary>
+    public long AnsweredInWindow;
+    public long AcceptedInWindow;
+    public long PeakInFlight;
+    public double SendLagMaxMs;
+
+    public ConcurrentDictionary<string, long> RefusalsByCode { get; } = new();
+    public ConcurrentDictionary<string, long> ErrorsByKind { get; } = new();
+
+    /// <summary>Every event the ledger said it recorded (warm-up included): event id → UTC ticks of the answer.</summary>
+    public ConcurrentDictionary<Guid, long> Events { get; } = new();
+
+    public TimeSpan Elapsed { get; set; }
+
+    public double AnsweredPerSecond => AnsweredInWindow / Settings.Duration.TotalSeconds;
+
+    public double AcceptedPerSecond => AcceptedInWindow / Settings.Duration.TotalSeconds;
+
+    public double Ms(double percentile) => Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(percentile) / 1000.0;
+
+    public double MaxMs => Latency.TotalCount == 0 ? double.NaN : Latency.GetMaxValue() / 1000.0;
+}
+
+/// <summary>
+/// Open-loop load: request i is due at start + i / rate whatever happened to the ones before it, and its latency
+/// is measured from that intended time, so a stalled server is charged for every request that should have gone
+/// out meanwhile (no coordinated omission). Keep-alive HTTP/1.1 over a pool of up to MaxInFlight connections.
+/// </summary>
+public sealed class OpenLoopGenerator : IDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly HttpClient _client;
+
+    public OpenLoopGenerator(Uri baseAddress, int maxConnections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        };
+        _client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = LoadSettings.RequestTimeout };
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    public async Task<LoadResult> RunAsync(string label, BenchMix mix, LoadSettings settings, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var result = new LoadResult(label, settings);
+        var frequency = (double)Stopwatch.Frequency;
+        var total = (long)(settings.Rate * (settings.Warmup + settings.Duration).TotalSeconds);
+        var warmupRequests = (long)(settings.Rate * settings.Warmup.TotalSeconds);
+        var interval = frequency / settings.Rate;
+        var gate = new SemaphoreSlim(settings.MaxInFlight);
+        long inFlight = 0;
+        var outstanding = new List<Task>(capacity: 1024);
+        var start = Stopwatch.GetTimestamp();
+        var windowStart = start + (long)(settings.Warmup.TotalSeconds * frequency);
+        var windowEnd = windowStart + (long)(settings.Duration.TotalSeconds * frequency);
+        var nextProgress = start + (long)frequency * 5;
+
+        for (long i = 0; i < total; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var intended = start + (long)(i * interval);
+            if (Stopwatch.GetTimestamp() > windowEnd)
+            {
+                // Bounded in time: what could not even be sent by the end of the window is a miss, not a later send.
+                result.Unsent = total - Math.Max(i, warmupRequests);
+                result.UnsentWarmup = Math.Max(0, warmupRequests - i);
+                break;
+            }
+            var now = Stopwatch.GetTimestamp();
+            if (intended > now)
+            {
+                // No spinning: the cores are shared with the server under test. Lateness is charged to latency.
+                var waitMs = (intended - now) * 1000.0 / frequency;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, waitMs)), cancellationToken);
+            }
+            var request = mix.Next();
+            await gate.WaitAsync(cancellationToken);
+            var lagMs = (Stopwatch.GetTimestamp() - intended) * 1000.0 / frequency;
+            if (lagMs > result.SendLagMaxMs) result.SendLagMaxMs = lagMs;
+            var current = Interlocked.Increment(ref inFlight);
+            if (current > result.PeakInFlight) result.PeakInFlight = current;
+            var measured = i >= warmupRequests;
+            if (measured) result.Intended++;
+            var task = SendAsync(request, mix, intended, measured, windowEnd, result, () => { Interlocked.Decrement(ref inFlight); gate.Release(); });
+            if (!task.IsCompleted) outstanding.Add(task);
+            if (outstanding.Count >= 1024) outstanding.RemoveAll(t => t.IsCompleted);
+            if (progress is not null && Stopwatch.GetTimestamp() >= nextProgress)
+            {
+                nextProgress += (long)frequency * 5;
+                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref inFlight):N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
+            }
+        }
+        await Task.WhenAll(outstanding);
+        result.Elapsed = TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - start) / frequency);
+        return result;
+    }
+
+    private async Task SendAsync(BenchRequest request, BenchMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action done)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, request.Path);
+            message.Headers.TryAddWithoutValidation("X-Api-Key", request.ApiKey);
+            message.Content = new ByteArrayContent(request.Body);
+            message.Content.Headers.ContentType = Json;
+            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            var end = Stopwatch.GetTimestamp();
+            var status = (int)response.StatusCode;
+            string? code = null;
+            Guid? eventId = null;
+            if (status == 201)
+            {
+                eventId = request.EventId(accepted: true);
+            }
+            else if (status is 404 or 409 or 422 && body.Length > 0)
+            {
+                (code, eventId) = ReadProblem(body);
+            }
+            var ledgerAnswer = status == 201 || code is not null;
+            if (eventId is { } id) result.Events[id] = DateTime.UtcNow.Ticks;
+            mix.Report(request, status == 201);
+            if (!measured) return;
+            if (ledgerAnswer)
+            {
+                result.Latency.RecordValue(Math.Max(1, (long)((end - intended) * 1_000_000.0 / Stopwatch.Frequency)));
+                if (status == 201) Interlocked.Increment(ref result.Accepted);
+                else
+                {
+                    Interlocked.Increment(ref result.Refused);
+                    result.RefusalsByCode.AddOrUpdate(code!, 1, (_, n) => n + 1);
+                }
+                if (end <= windowEnd)
+                {
+                    Interlocked.Increment(ref result.AnsweredInWindow);
+                    if (status == 201) Interlocked.Increment(ref result.AcceptedInWindow);
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref result.Errors);
+                result.ErrorsByKind.AddOrUpdate($"HTTP {status}", 1, (_, n) => n + 1);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        {
+            mix.Report(request, accepted: false);
+            if (measured)
+            {
+                Interlocked.Increment(ref result.Errors);
+                result.ErrorsByKind.AddOrUpdate(e is TaskCanceledException ? "timeout" : e.GetType().Name, 1, (_, n) => n + 1);
+            }
+        }
+        finally
+        {
+            done();
+        }
+    }
+
+    private static (string? Code, Guid? EventId) ReadProblem(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            var code = root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            Guid? eventId = root.TryGetProperty("eventId", out var e) && e.TryGetGuid(out var g) ? g : null;
+            return (code, eventId);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using TradeMaster.Sink;
+using TradeMaster.Sink.Transform;
+using TradeMaster.Sink.Validation;
+
+namespace TradeMaster.Bench.Micro;
+
+public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, long PipelineEvents, double PipelineEventsPerSecond,
+    long PipelineAccepted, string? PipelineError);
+
+/// <summary>
+/// Sink events/s on one core. Runs in a child process started under <c>taskset -c N</c>, so the runtime, the GC
+/// and every thread of the sink share one core (Environment.ProcessorCount = 1); PostgreSQL, used for the
+/// dedupe claims of the full pipeline, is a separate process and not pinned.
+/// </summary>
+public static class SinkThroughput
+{
+    private const string ResultPrefix = "SINK-RESULT ";
+
+    /// <summary>Parent side: starts the pinned child and reads its one result line.</summary>
+    public static async Task<SinkThroughputResult> RunPinnedAsync(string connectionString, string lakeDirectory, int events, int core)
+    {
+        var start = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-c", core.ToString(CultureInfo.InvariantCulture), Environment.ProcessPath! }) start.ArgumentList.Add(a);
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(SinkThroughput).Assembly.Location);
+        foreach (var a in new[] { "sink-core", "--connection", connectionString, "--lake", lakeDirectory, "--events", events.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the pinned sink benchmark.");
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await child.WaitForExitAsync(timeout.Token);
+        var line = (await stdout).Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The pinned sink benchmark printed no result (exit {child.ExitCode}): {await stderr}");
+        var f = line[ResultPrefix.Length..].Split(' ').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        return new SinkThroughputResult(int.Parse(f["cpus"], CultureInfo.InvariantCulture),
+            long.Parse(f["cpu_events"], CultureInfo.InvariantCulture), double.Parse(f["cpu_rate"], CultureInfo.InvariantCulture),
+            long.Parse(f["pipe_events"], CultureInfo.InvariantCulture), double.Parse(f["pipe_rate"], CultureInfo.InvariantCulture),
+            long.Parse(f["pipe_accepted"], CultureInfo.InvariantCulture), f["pipe_error"] == "-" ? null : Uri.UnescapeDataString(f["pipe_error"]));
+    }
+
+    /// <summary>Child side (subcommand sink-core): both measurements, one result line.</summary>
+    public static async Task<int> RunChildAsync(string connectionString, string lakeDirectory, int events)
+    {
+        var factory = new BenchEvents();
+        var now = DateTimeOffset.UtcNow;
+        var bodies = new byte[events][];
+        for (var i = 0; i < events; i++) bodies[i] = factory.Mixed(i, now);
+
+        var cpu = CpuOnly(bodies, Path.Combine(lakeDirectory, "cpu-only"));
+        double pipeRate = 0;
+        long accepted = 0;
+        string? error = null;
+        try
+        {
+            (pipeRate, accepted) = await PipelineAsync(bodies, connectionString, Path.Combine(lakeDirectory, "pipeline"));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events} cpu_rate={cpu:F0} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
+        return 0;
+    }
+
+    /// <summary>
+    /// The sink's per-event work on one thread, written as the lake writer writes: validate, transform into the
+    /// batch buffer, and every 5,000 events one NDJSON file written and fsynced. No PostgreSQL dedupe.
+    /// </summary>
+    private static double CpuOnly(byte[][] bodies, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var validator = new EventValidator(new ContractSchemas(), Options.Create(new SinkOptions()), TimeProvider.System);
+        var source = new MessageSource("inprocess", "transactions", null);
+        var batch = new ArrayBufferWriter<byte>(16 << 20);
+        // Warm-up: JIT and tiering, not measured.
+        for (var i = 0; i < Math.Min(5_000, bodies.Length); i++)
+        {
+            using var v = validator.Validate(bodies[i], null);
+            AnalyticsRow.Write(batch, v.Document!.RootElement, source, DateTimeOffset.UtcNow);
+        }
+        batch.ResetWrittenCount();
+        var started = Stopwatch.GetTimestamp();
+        var files = 0;
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            using (var v = validator.Validate(bodies[i], null))
+            {
+                if (!v.IsValid) throw new InvalidOperationException("Generated event is invalid: " + string.Join(", ", v.Errors.Select(e => e.Code)));
+                AnalyticsRow.Write(batch, v.Document!.RootElement, source, DateTimeOffset.UtcNow);
+            }
+            if (batch.WrittenCount > 0 && ((i + 1) % 5_000 == 0 || i == bodies.Length - 1))
+            {
+                using (var file = new FileStream(Path.Combine(directory, $"{files++:D5}.ndjson"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    file.Write(batch.WrittenSpan);
+                    file.Flush(flushToDisk: true);
+                }
+                batch.ResetWrittenCount();
+            }
+        }
+        return bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>
+    /// The real sink as the embedded mode runs it: SinkHandler (validate, transform) → LakeBatcher (5,000 / 2 s
+    /// batches, PostgreSQL claims, local lake writer with fsync + rename, commit), with up to 10,000 deliveries in
+    /// flight like the in-process subscriber.
+    /// </summary>
+    private static async Task<(double Rate, long Accepted)> PipelineAsync(byte[][] bodies, string connectionString, string lake)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:TradeMaster"] = connectionString,
+            ["Sink:Writer"] = "local",
+            ["Sink:LocalPath"] = lake,
+            ["Sink:InstanceId"] = "bench-sink",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddTradeMasterSink(builder.Configuration);
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var handler = host.Services.GetRequiredService<SinkHandler>();
+            var source = new MessageSource("inprocess", "transactions", null);
+            // Warm-up batch (JIT, connection pool), then the measured run.
+            await Task.WhenAll(bodies.Take(2_000).Select(b => handler.HandleAsync(b, null, source, CancellationToken.None)));
+            var measured = bodies.Skip(2_000).ToArray();
+            using var inFlight = new SemaphoreSlim(10_000);
+            long accepted = 0;
+            var started = Stopwatch.GetTimestamp();
+            var tasks = new List<Task>(measured.Length);
+            foreach (var body in measured)
+            {
+                await inFlight.WaitAsync();
+                tasks.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        if (await handler.HandleAsync(body, null, source, CancellationToken.None) == Sink.Batching.SinkOutcome.Accepted) Interlocked.Increment(ref accepted);
+                    }
+                    finally
+                    {
+                        inFlight.Release();
+                    }
+                }));
+            }
+            await Task.WhenAll(tasks);
+            return (measured.Length / Stopwatch.GetElapsedTime(started).TotalSeconds, accepted);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using HdrHistogram;
+using System.Globalization;
+using Spectre.Console;
+using TradeMaster.Bench.Baselines;
+using TradeMaster.Bench.Load;
+using TradeMaster.Bench.Micro;
+
+namespace TradeMaster.Bench.Reporting;
+
+public static class Tables
+{
+    public static string N(double value, string format = "N0") => double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static void Load(IEnumerable<(LoadResult Result, LakeReport? Lake)> runs)
+    {
+        var table = new Table().Title("[bold]Open-loop load (latency from intended send time; HdrHistogram)[/]")
+            .AddColumns("Run", "Target rate", "Window", "Answered/s", "201/s", "Refused", "Errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
+                "Peak in flight", "Lake", "Lake lag p50/p99/max ms");
+        foreach (var (r, lake) in runs)
+        {
+            table.AddRow(
+                Markup.Escape(r.Label), N(r.Settings.Rate), $"{r.Settings.Duration.TotalSeconds:F0} s",
+                N(r.AnsweredPerSecond), N(r.AcceptedPerSecond), N(r.Refused), N(r.Errors),
+                N(r.Ms(50), "F1"), N(r.Ms(90), "F1"), N(r.Ms(99), "F1"), N(r.MaxMs, "F1"), N(r.PeakInFlight),
+                lake is null ? "—" : $"{lake.Found:N0}/{lake.Expected:N0}{(lake.Complete ? "" : " [red]incomplete[/]")}",
+                lake is null ? "—" : $"{N(lake.Ms(50))}/{N(lake.Ms(99))}/{N(lake.LagMs.TotalCount == 0 ? double.NaN : lake.LagMs.GetMaxValue())}");
+        }
+        AnsiConsole.Write(table);
+        foreach (var (r, _) in runs)
+        {
+            var refusals = string.Join(", ", r.RefusalsByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
+            var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
+            AnsiConsole.MarkupLine(Markup.Escape(
+                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s"));
+        }
+    }
+
+    public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
+    {
+        var table = new Table().Title("[bold]Baselines (closed loop, same concurrency)[/]")
+            .AddColumns("Baseline", "Concurrency", "Window", "Ops/s", "p50 ms", "p99 ms", "max ms", "Errors");
+        foreach (var r in results)
+        {
+            table.AddRow(Markup.Escape(r.Label), N(r.Concurrency), $"{r.Duration.TotalSeconds:F0} s", N(r.PerSecond), N(r.Ms(50), "F1"), N(r.Ms(99), "F1"),
+                N(r.LatencyMicros.TotalCount == 0 ? double.NaN : r.LatencyMicros.GetMaxValue() / 1000.0, "F1"),
+                r.Errors == 0 ? "0" : Markup.Escape($"{r.Errors:N0} ({r.FirstError})"));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    public static void Ratios(IEnumerable<(string Name, double Numerator, double Denominator)> ratios)
+    {
+        var table = new Table().Title("[bold]Ratios[/]").AddColumns("Comparison", "TradeMaster", "Baseline", "Ratio");
+        foreach (var (name, numerator, denominator) in ratios)
+        {
+            table.AddRow(Markup.Escape(name), N(numerator), N(denominator), denominator > 0 ? $"{numerator / denominator:F2}×" : "—");
+        }
+        AnsiConsole.Write(table);
+    }
+
+    public static void Sink(SinkThroughputResult r)
+    {
+        var table = new Table().Title($"[bold]Sink throughput, one core (taskset; child sees {r.ProcessorCount} CPU)[/]")
+            .AddColumns("Measurement", "Events", "Events/s", "Note");
+        table.AddRow("validate + transform + NDJSON file (fsync per 5,000)", N(r.CpuEvents), N(r.CpuEventsPerSecond), "one thread, no dedupe");
+        table.AddRow("full sink pipeline (SinkHandler → LakeBatcher → PostgreSQL claims → local lake)", N(r.PipelineEvents), N(r.PipelineEventsPerSecond),
+            Markup.Escape(r.PipelineError ?? $"accepted {r.PipelineAccepted:N0}; PostgreSQL not pinned"));
+        AnsiConsole.Write(table);
+    }
+}
