@@ -103,5 +103,6 @@ public sealed class LocalHost : IAsyncDisposable
         ["Dashboard:Enabled"] = "true",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
     };
 }

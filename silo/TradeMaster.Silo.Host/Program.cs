@@ -3,6 +3,7 @@ using TradeMaster.Silo.Hosting;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddTradeMasterSilo();
 builder.AddTradeMasterSiloHealth();
+builder.AddTradeMasterSiloDashboardListener();
 
 var app = builder.Build();
 app.MapTradeMasterSiloHealth();

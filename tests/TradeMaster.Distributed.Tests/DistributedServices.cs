@@ -55,9 +55,7 @@ public sealed class DistributedServices(string connectionString, ITestOutputHelp
         {
             environment["Dashboard__Host"] = "127.0.0.1";
             environment["Dashboard__Port"] = Text(port);
-            // Dashboard:Port only restricts the dashboard's routes to that port; the listener itself comes from
-            // Urls, as in the silo's appsettings.json ("http://0.0.0.0:8080;http://127.0.0.1:8888").
-            environment["Urls"] = $"{Url(http)};{Url(port)}";
+            // Urls names only the API port: the silo must open the dashboard's loopback listener itself.
         }
         var process = Track(ServiceProcess.Start(name, "TradeMaster.Silo.Host", environment));
         var baseUri = new Uri(Url(http));
