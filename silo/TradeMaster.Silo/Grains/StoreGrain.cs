@@ -56,6 +56,7 @@ public sealed partial class StoreGrain(
     // Group commit.
     private TaskCompletionSource? _nextFlush;
     private List<Guid> _unflushedRentals = [];
+    private int _unflushedCount;
     private bool _flushing;
     private Exception? _broken;
 
@@ -394,6 +395,8 @@ public sealed partial class StoreGrain(
     private async Task<TransactionOutcome> AppendAndFlushAsync(OutboxEntry entry)
     {
         _outbox.Add(entry);
+        _unflushedCount++;
+        LedgerMetrics.Transactions.Add(1);
         await FlushAsync();
         KickDelivery();
         return entry.Outcome;
@@ -418,6 +421,8 @@ public sealed partial class StoreGrain(
             {
                 _nextFlush = null;
                 var included = _outbox.ToArray();
+                var batchSize = _unflushedCount;
+                _unflushedCount = 0;
                 var rentals = _unflushedRentals;
                 _unflushedRentals = [];
                 state.State = new StoreState
@@ -427,9 +432,13 @@ public sealed partial class StoreGrain(
                     OpenRentals = new Dictionary<Guid, OpenRentalEntry>(_openRentals),
                     Outbox = [.. included.Select(e => e with { })],
                 };
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     await state.WriteStateAsync();
+                    LedgerMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    LedgerMetrics.FlushBatchSize.Record(batchSize);
+                    LedgerMetrics.OutboxSize.Record(included.Length);
                 }
                 catch (Exception e)
                 {
@@ -522,9 +531,11 @@ public sealed partial class StoreGrain(
             {
                 var batch = _outbox.Where(e => e.Durable && !e.Done).Take(_options.OutboxBatchSize).ToList();
                 if (batch.Count == 0) return;
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     await DeliverAsync(batch);
+                    LedgerMetrics.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     _deliveryFailures = 0;
                     _outbox.RemoveAll(e => e.Done);
                     _ = FlushQuietlyAsync(); // persist the clean-up (merged into the next write when one is due anyway)
