@@ -37,8 +37,11 @@ public sealed class LedgerOptions
     /// <summary>Transactions answered from memory on a retry before the ledger asks PostgreSQL.</summary>
     public int RecentAnswersPerStore { get; set; } = 20_000;
 
-    /// <summary>Outbox entries handed to the history tables and the transport per round.</summary>
+    /// <summary>Outbox entries handed to the history tables per round.</summary>
     public int OutboxBatchSize { get; set; } = 500;
+
+    /// <summary>Events handed to the transport per publish call.</summary>
+    public int PublishBatchSize { get; set; } = 1000;
 
     public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 

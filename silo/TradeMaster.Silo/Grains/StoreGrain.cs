@@ -22,9 +22,10 @@ namespace TradeMaster.Silo.Grains;
 /// caller behind the write of the one before it.
 /// </para>
 /// <para>
-/// Outbox: the transaction's event is part of that same write. A delivery loop then hands it to the history
-/// tables and the transport (and, for returns, the customer's account) with retries, and forgets it once all
-/// acknowledged. Publishing never delays an answer.
+/// Outbox: the transaction's event is part of that same write. A delivery loop hands it to the history tables
+/// (and, for returns, to the customer's account) with retries and then drops it from the grain state. The history
+/// row keeps the event until the transport acknowledges it (<c>published_at</c>), so a broker outage grows a table,
+/// never the state this grain writes per batch. Publishing never delays an answer.
 /// </para>
 /// </summary>
 [Reentrant]
@@ -64,9 +65,15 @@ public sealed partial class StoreGrain(
     private Dictionary<Guid, TaskCompletionSource<RememberedTransaction?>> _pendingLookups = [];
     private bool _lookingUp;
 
-    // Outbox delivery.
+    // Outbox delivery (to history) and the transport relay fed from it.
+    private const int UnpublishedInMemory = 20_000;
+    private readonly List<OutgoingEvent> _unpublished = [];
+    private readonly HashSet<string> _unpublishedIds = [];
     private bool _delivering;
     private int _deliveryFailures;
+    private bool _publishing;
+    private int _publishFailures;
+    private bool _reloadUnpublished = true; // whatever a previous activation left unacknowledged is in PostgreSQL
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -91,7 +98,7 @@ public sealed partial class StoreGrain(
             if (entry.Outcome.Receipt?.Return is { } ret) _recentlyClosed.Add(ret.RentalId);
         }
 
-        this.RegisterGrainTimer(_ => { KickDelivery(); return Task.CompletedTask; }, new GrainTimerCreationOptions
+        this.RegisterGrainTimer(_ => { KickDelivery(); KickPublishing(); return Task.CompletedTask; }, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.FromSeconds(5),
             Period = TimeSpan.FromSeconds(5),
@@ -99,6 +106,7 @@ public sealed partial class StoreGrain(
             KeepAlive = false,
         });
         KickDelivery();
+        KickPublishing();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -111,14 +119,23 @@ public sealed partial class StoreGrain(
         }
     }
 
-    public Task<TransactionOutcome> SellAsync(SaleCommand command) =>
-        SubmitAsync(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Sale, () => ApplySaleAsync(command));
+    public Task<TransactionOutcome> SellAsync(SaleCommand command)
+    {
+        var fingerprint = Fingerprint.Of(StoreId, command);
+        return SubmitAsync(command.TransactionId, fingerprint, TransactionKind.Sale, () => ApplySaleAsync(command, fingerprint));
+    }
 
-    public Task<TransactionOutcome> RentAsync(RentalCommand command) =>
-        SubmitAsync(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Rental, () => ApplyRentalAsync(command));
+    public Task<TransactionOutcome> RentAsync(RentalCommand command)
+    {
+        var fingerprint = Fingerprint.Of(StoreId, command);
+        return SubmitAsync(command.TransactionId, fingerprint, TransactionKind.Rental, () => ApplyRentalAsync(command, fingerprint));
+    }
 
-    public Task<TransactionOutcome> ReturnAsync(ReturnCommand command) =>
-        SubmitAsync(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Return, () => ApplyReturnAsync(command));
+    public Task<TransactionOutcome> ReturnAsync(ReturnCommand command)
+    {
+        var fingerprint = Fingerprint.Of(StoreId, command);
+        return SubmitAsync(command.TransactionId, fingerprint, TransactionKind.Return, () => ApplyReturnAsync(command, fingerprint));
+    }
 
     public Task<StockLevel?> GetStockAsync(int itemId)
     {
@@ -127,7 +144,11 @@ public sealed partial class StoreGrain(
         return Task.FromResult<StockLevel?>(new StockLevel(StoreId, itemId, entry.CopiesForSale, entry.RentalCopiesOwned, entry.RentalCopiesOut));
     }
 
-    public Task<int> GetPendingEventCountAsync() => Task.FromResult(_outbox.Count(e => !e.Done));
+    public async Task<int> GetPendingEventCountAsync()
+    {
+        var unpublished = _reloadUnpublished ? (int)await history.CountUnpublishedAsync(StoreId) : _unpublished.Count;
+        return _outbox.Count(e => !e.Done) + unpublished;
+    }
 
     private async Task<TransactionOutcome> SubmitAsync(Guid transactionId, string fingerprint, TransactionKind kind, Func<Task<TransactionOutcome>> apply)
     {
@@ -176,10 +197,10 @@ public sealed partial class StoreGrain(
         new Refusal(RefusalCodes.TransactionIdConflict, $"Transaction {transactionId} was already used for a different request."),
         EventId: null, time.GetUtcNow());
 
-    private async Task<TransactionOutcome> ApplySaleAsync(SaleCommand command)
+    private async Task<TransactionOutcome> ApplySaleAsync(SaleCommand command, string fingerprint)
     {
         var now = time.GetUtcNow();
-        var tx = new Attempt(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Sale, now, command.EmployeeId, command.CustomerId, command.Lines);
+        var tx = new Attempt(command.TransactionId, fingerprint, TransactionKind.Sale, now, command.EmployeeId, command.CustomerId, command.Lines);
         if (await CheckCommonAsync(tx, command.Payment) is { } common) return common;
         var snapshot = await masterData.GetAsync();
         string? customerKey = null;
@@ -208,10 +229,10 @@ public sealed partial class StoreGrain(
         return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], customerKey, customerSettled: true);
     }
 
-    private async Task<TransactionOutcome> ApplyRentalAsync(RentalCommand command)
+    private async Task<TransactionOutcome> ApplyRentalAsync(RentalCommand command, string fingerprint)
     {
         var now = time.GetUtcNow();
-        var tx = new Attempt(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Rental, now, command.EmployeeId, command.CustomerId, command.Lines)
+        var tx = new Attempt(command.TransactionId, fingerprint, TransactionKind.Rental, now, command.EmployeeId, command.CustomerId, command.Lines)
         {
             RentalId = command.TransactionId,
             Days = command.Days,
@@ -268,10 +289,10 @@ public sealed partial class StoreGrain(
         return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], profile.CustomerKey, customerSettled: true);
     }
 
-    private async Task<TransactionOutcome> ApplyReturnAsync(ReturnCommand command)
+    private async Task<TransactionOutcome> ApplyReturnAsync(ReturnCommand command, string fingerprint)
     {
         var now = time.GetUtcNow();
-        var tx = new Attempt(command.TransactionId, Fingerprint.Of(StoreId, command), TransactionKind.Return, now, command.EmployeeId, null, [])
+        var tx = new Attempt(command.TransactionId, fingerprint, TransactionKind.Return, now, command.EmployeeId, null, [])
         {
             RentalId = command.RentalId,
         };
@@ -584,21 +605,87 @@ public sealed partial class StoreGrain(
                         LogHistoryEntryFailed(logger, single, StoreId, entry.TransactionId);
                     }
                 }
-                if (last is not null) throw new LedgerUnavailableException("Some outbox entries could not be written to the history tables.", last);
+                if (last is not null)
+                {
+                    _reloadUnpublished = true; // the ones that did get in are unpublished rows in PostgreSQL
+                    throw new LedgerUnavailableException("Some outbox entries could not be written to the history tables.", last);
+                }
             }
         }
-        var forTransport = batch.Where(e => !e.Published).ToList();
-        if (forTransport.Count > 0)
+        foreach (var e in forHistory.Where(e => e.InHistory))
         {
-            await publisher.PublishAsync([.. forTransport.Select(e => new OutgoingEvent(e.Outcome.EventId!.Value.ToString("D"), e.EventType, StoreId, e.EventJson))], CancellationToken.None);
-            foreach (var e in forTransport) e.Published = true;
+            Enqueue(new OutgoingEvent(e.Outcome.EventId!.Value.ToString("D"), e.EventType, StoreId, e.EventJson));
         }
+        KickPublishing();
         foreach (var e in batch.Where(e => !e.CustomerSettled))
         {
             var receipt = e.Outcome.Receipt!;
             var ret = receipt.Return!;
             await GrainFactory.GetGrain<ICustomerGrain>(receipt.CustomerId!.Value).CloseRentalAsync(ret.RentalId, ret.FeePaid ? 0m : ret.LateFee);
             e.CustomerSettled = true;
+        }
+    }
+
+    private void Enqueue(OutgoingEvent outgoing)
+    {
+        if (_unpublishedIds.Contains(outgoing.Id)) return;
+        if (_unpublished.Count >= UnpublishedInMemory)
+        {
+            _reloadUnpublished = true; // it is in PostgreSQL; read it back once the queue has drained
+            return;
+        }
+        _unpublished.Add(outgoing);
+        _unpublishedIds.Add(outgoing.Id);
+    }
+
+    private void KickPublishing()
+    {
+        if (!_publishing && _broken is null && (_unpublished.Count > 0 || _reloadUnpublished)) _ = PublishLoopAsync();
+    }
+
+    /// <summary>Hands the events the history tables hold to the transport, oldest first, and records each acknowledgement.</summary>
+    private async Task PublishLoopAsync()
+    {
+        _publishing = true;
+        try
+        {
+            while (_broken is null)
+            {
+                try
+                {
+                    if (_reloadUnpublished && _unpublished.Count < UnpublishedInMemory)
+                    {
+                        // Older events first (what a previous activation left, or what did not fit in memory), so each
+                        // store's events keep their order on the transport.
+                        var stored = await history.LoadUnpublishedAsync(StoreId, UnpublishedInMemory);
+                        _reloadUnpublished = stored.Count == UnpublishedInMemory;
+                        var older = stored.Where(e => _unpublishedIds.Add(e.Id)).ToList();
+                        _unpublished.InsertRange(0, older);
+                    }
+                    if (_unpublished.Count == 0) return;
+                    var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await publisher.PublishAsync(batch, CancellationToken.None);
+                    await history.MarkPublishedAsync([.. batch.Select(e => Guid.Parse(e.Id))]);
+                    LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    _unpublished.RemoveRange(0, batch.Count);
+                    foreach (var e in batch) _unpublishedIds.Remove(e.Id);
+                    _publishFailures = 0;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Published or not, the events stay queued: a repeat is harmless (consumers drop duplicate ids).
+                    _publishFailures++;
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.OutboxMaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(_publishFailures, 16))));
+                    LogPublishFailed(logger, e, StoreId, _unpublished.Count, delay.TotalMilliseconds);
+                    DelayDeactivation(delay + TimeSpan.FromMinutes(1));
+                    await Task.Delay(delay, time);
+                }
+            }
+        }
+        finally
+        {
+            _publishing = false;
         }
     }
 
@@ -622,6 +709,9 @@ public sealed partial class StoreGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: delivering {Count} outbox entries failed; retrying in {DelayMs} ms")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: publishing failed with {Count} events waiting; retrying in {DelayMs} ms")]
+    private static partial void LogPublishFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Store {StoreId}: transaction {TransactionId} cannot be written to the history tables")]
     private static partial void LogHistoryEntryFailed(ILogger logger, Exception error, int storeId, Guid transactionId);

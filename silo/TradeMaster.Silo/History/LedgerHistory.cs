@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using TradeMaster.Contracts.Events;
 using TradeMaster.Contracts.Ledger;
 using TradeMaster.Silo.Ledger;
 
@@ -32,6 +33,41 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         return found;
     }
 
+    /// <summary>Events of this store the transport has not acknowledged yet, oldest first.</summary>
+    public async Task<List<OutgoingEvent>> LoadUnpublishedAsync(int storeId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select event_id, event_type, event_payload from ledger_transactions
+            where store_id = $1 and published_at is null and event_payload is not null
+            order by recorded_at, transaction_id limit $2
+            """);
+        command.Parameters.AddWithValue(storeId);
+        command.Parameters.AddWithValue(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<OutgoingEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new OutgoingEvent(reader.GetGuid(0).ToString("D"), reader.GetString(1), storeId, reader.GetFieldValue<byte[]>(2)));
+        }
+        return events;
+    }
+
+    public async Task<long> CountUnpublishedAsync(int storeId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select count(*) from ledger_transactions where store_id = $1 and published_at is null and event_payload is not null");
+        command.Parameters.AddWithValue(storeId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task MarkPublishedAsync(IReadOnlyCollection<Guid> eventIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("update ledger_transactions set published_at = now() where event_id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = eventIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<bool> IsRentalClosedAsync(int storeId, Guid rentalId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("select status = 'closed' from rentals where rental_id = $1 and store_id = $2");
@@ -51,9 +87,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         await using (var ledger = new NpgsqlCommand(
             """
             insert into ledger_transactions
-                (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome)
+                (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome, event_payload)
             select * from unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                                 $8::timestamptz[], $9::date[], $10::jsonb[])
+                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[])
             on conflict (transaction_id) do nothing
             returning transaction_id
             """, connection, tx))
@@ -61,7 +97,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             var n = entries.Count;
             var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
             var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
-            var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n];
+            var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
             for (var i = 0; i < n; i++)
             {
                 var e = entries[i];
@@ -71,6 +107,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
                 dates[i] = e.LocalDate;
                 outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
+                payloads[i] = e.EventJson;
             }
             ledger.Parameters.Add(new NpgsqlParameter { Value = ids });
             ledger.Parameters.Add(new NpgsqlParameter { Value = stores });
@@ -82,92 +119,171 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             ledger.Parameters.Add(new NpgsqlParameter { Value = times });
             ledger.Parameters.Add(new NpgsqlParameter { Value = dates });
             ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            ledger.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             await using var reader = await ledger.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) inserted.Add(reader.GetGuid(0));
         }
 
         if (inserted.Count > 0)
         {
-            await using var batch = new NpgsqlBatch(connection, tx);
+            var rows = new HistoryRows(storeId);
             foreach (var entry in entries)
             {
-                if (inserted.Contains(entry.TransactionId)) AddDetails(batch, storeId, entry);
+                if (inserted.Contains(entry.TransactionId)) rows.Add(entry);
             }
-            if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken);
+            await using var batch = rows.ToBatch(connection, tx);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
     }
 
-    private static void AddDetails(NpgsqlBatch batch, int storeId, OutboxEntry entry)
+    /// <summary>
+    /// The detail rows of a batch of transactions, column by column, written with one <c>unnest</c> statement per
+    /// table (not one statement per row): a batch of 500 transactions costs PostgreSQL a handful of statements.
+    /// </summary>
+    private sealed class HistoryRows(int storeId)
     {
-        var outcome = entry.Outcome;
-        if (outcome.Receipt is not { } r)
+        private readonly Columns _sales = new(), _saleLines = new(), _rentals = new(), _rentalLines = new(), _returns = new(),
+            _payments = new(), _refusals = new();
+        private readonly Dictionary<int, (int Sale, int Out)> _stock = [];
+
+        public void Add(OutboxEntry entry)
         {
-            var refusal = outcome.Refusal!;
-            Add(batch,
-                """
-                insert into refused_transactions
-                    (transaction_id, store_id, employee_id, customer_id, attempted_kind, code, message, item_id, occurred_at, local_date)
-                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """,
-                entry.TransactionId, storeId, (object?)entry.EmployeeId, (object?)entry.CustomerId, WireNames.Of(outcome.Kind),
-                refusal.Code, refusal.Message, (object?)refusal.ItemId, outcome.RecordedAt, entry.LocalDate);
-            return;
+            var outcome = entry.Outcome;
+            if (outcome.Receipt is not { } r)
+            {
+                var refusal = outcome.Refusal!;
+                _refusals.Row(entry.TransactionId, (int?)entry.EmployeeId, (int?)entry.CustomerId, WireNames.Of(outcome.Kind),
+                    refusal.Code, refusal.Message, (int?)refusal.ItemId, outcome.RecordedAt.ToUniversalTime(), entry.LocalDate);
+                return;
+            }
+            switch (r.Kind)
+            {
+                case TransactionKind.Sale:
+                    _sales.Row(r.TransactionId, (int?)r.EmployeeId, (int?)r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, r.Total);
+                    foreach (var l in r.Lines)
+                    {
+                        _saleLines.Row(r.TransactionId, (short)l.LineNumber, (int?)l.ItemId, (int?)l.Quantity, l.UnitPrice, l.Discount, l.LineTotal);
+                        Stock(l.ItemId, sale: -l.Quantity, @out: 0);
+                    }
+                    break;
+                case TransactionKind.Rental:
+                    var terms = r.Rental!;
+                    _rentals.Row(r.TransactionId, (int?)r.EmployeeId, r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, (short)terms.Days, terms.DueDate, r.Total);
+                    foreach (var l in r.Lines)
+                    {
+                        _rentalLines.Row(r.TransactionId, (short)l.LineNumber, (int?)l.ItemId, (int?)l.Quantity, l.DailyPrice ?? 0m, l.UnitPrice, l.Discount, l.LineTotal);
+                        Stock(l.ItemId, sale: 0, @out: l.Quantity);
+                    }
+                    break;
+                case TransactionKind.Return:
+                    var ret = r.Return!;
+                    _returns.Row(r.TransactionId, ret.RentalId, (int?)r.EmployeeId, ret.ReturnedAt.ToUniversalTime(), r.LocalDate, (int?)ret.LateDays, ret.LateFee, ret.FeePaid);
+                    foreach (var l in r.Lines) Stock(l.ItemId, sale: 0, @out: -l.Quantity);
+                    break;
+            }
+            if (r.Payment is { } p)
+            {
+                _payments.Row(r.TransactionId, WireNames.Of(p.Method), (short)p.Installments, p.Amount);
+            }
         }
 
-        switch (r.Kind)
+        public NpgsqlBatch ToBatch(NpgsqlConnection connection, NpgsqlTransaction tx)
         {
-            case TransactionKind.Sale:
-                Add(batch, "insert into sales (transaction_id, store_id, employee_id, customer_id, occurred_at, local_date, total) values ($1, $2, $3, $4, $5, $6, $7)",
-                    r.TransactionId, storeId, r.EmployeeId, (object?)r.CustomerId, r.OccurredAt, r.LocalDate, r.Total);
-                foreach (var l in r.Lines)
-                {
-                    Add(batch, "insert into sale_lines (transaction_id, line_number, item_id, quantity, unit_price, discount, line_total) values ($1, $2, $3, $4, $5, $6, $7)",
-                        r.TransactionId, (short)l.LineNumber, l.ItemId, l.Quantity, l.UnitPrice, l.Discount, l.LineTotal);
-                    Add(batch, "update stock set copies_for_sale = copies_for_sale - $3, updated_at = now() where store_id = $1 and item_id = $2",
-                        storeId, l.ItemId, l.Quantity);
-                }
-                break;
-            case TransactionKind.Rental:
-                var terms = r.Rental!;
-                Add(batch, "insert into rentals (rental_id, store_id, employee_id, customer_id, started_at, local_date, days, due_date, total) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    r.TransactionId, storeId, r.EmployeeId, r.CustomerId!.Value, r.OccurredAt, r.LocalDate, (short)terms.Days, terms.DueDate, r.Total);
-                foreach (var l in r.Lines)
-                {
-                    Add(batch, "insert into rental_lines (rental_id, line_number, item_id, quantity, daily_price, unit_price, discount, line_total) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        r.TransactionId, (short)l.LineNumber, l.ItemId, l.Quantity, l.DailyPrice ?? 0m, l.UnitPrice, l.Discount, l.LineTotal);
-                    Add(batch, "update stock set rental_copies_out = rental_copies_out + $3, updated_at = now() where store_id = $1 and item_id = $2",
-                        storeId, l.ItemId, l.Quantity);
-                }
-                break;
-            case TransactionKind.Return:
-                var ret = r.Return!;
-                Add(batch, "insert into returns (transaction_id, rental_id, store_id, employee_id, returned_at, local_date, late_days, late_fee, fee_paid) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    r.TransactionId, ret.RentalId, storeId, r.EmployeeId, ret.ReturnedAt, r.LocalDate, ret.LateDays, ret.LateFee, ret.FeePaid);
-                Add(batch, "update rentals set status = 'closed', closed_at = $2 where rental_id = $1", ret.RentalId, ret.ReturnedAt);
-                foreach (var l in r.Lines)
-                {
-                    Add(batch, "update stock set rental_copies_out = rental_copies_out - $3, updated_at = now() where store_id = $1 and item_id = $2",
-                        storeId, l.ItemId, l.Quantity);
-                }
-                break;
+            var batch = new NpgsqlBatch(connection, tx);
+            // Order matters: rentals before the returns that close them (foreign key), everything before stock.
+            _sales.AddTo(batch, storeId, """
+                insert into sales (transaction_id, employee_id, customer_id, occurred_at, local_date, total, store_id)
+                select t.*, $7 from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::numeric[]) t
+                """);
+            _saleLines.AddTo(batch, null, """
+                insert into sale_lines (transaction_id, line_number, item_id, quantity, unit_price, discount, line_total)
+                select * from unnest($1::uuid[], $2::smallint[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[])
+                """);
+            _rentals.AddTo(batch, storeId, """
+                insert into rentals (rental_id, employee_id, customer_id, started_at, local_date, days, due_date, total, store_id)
+                select t.*, $9 from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::smallint[], $7::date[], $8::numeric[]) t
+                """);
+            _rentalLines.AddTo(batch, null, """
+                insert into rental_lines (rental_id, line_number, item_id, quantity, daily_price, unit_price, discount, line_total)
+                select * from unnest($1::uuid[], $2::smallint[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
+                """);
+            _returns.AddTo(batch, storeId, """
+                with r as (
+                    insert into returns (transaction_id, rental_id, employee_id, returned_at, local_date, late_days, late_fee, fee_paid, store_id)
+                    select t.*, $9 from unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::date[], $6::int[], $7::numeric[], $8::bool[]) t
+                    returning rental_id, returned_at)
+                update rentals set status = 'closed', closed_at = r.returned_at from r where rentals.rental_id = r.rental_id
+                """);
+            _payments.AddTo(batch, null, """
+                insert into payments (transaction_id, method, installments, amount)
+                select * from unnest($1::uuid[], $2::text[], $3::smallint[], $4::numeric[])
+                """);
+            _refusals.AddTo(batch, storeId, """
+                insert into refused_transactions
+                    (transaction_id, employee_id, customer_id, attempted_kind, code, message, item_id, occurred_at, local_date, store_id)
+                select t.*, $10 from unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::date[]) t
+                """);
+            if (_stock.Count > 0)
+            {
+                var command = new NpgsqlBatchCommand("""
+                    update stock s
+                       set copies_for_sale = s.copies_for_sale + d.sale, rental_copies_out = s.rental_copies_out + d.out, updated_at = now()
+                      from unnest($1::int[], $2::int[], $3::int[]) d(item_id, sale, out)
+                     where s.store_id = $4 and s.item_id = d.item_id
+                    """);
+                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Keys.ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Values.Select(v => v.Sale).ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Values.Select(v => v.Out).ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { Value = storeId });
+                batch.BatchCommands.Add(command);
+            }
+            return batch;
         }
-        if (r.Payment is { } p)
+
+        private void Stock(int itemId, int sale, int @out)
         {
-            Add(batch, "insert into payments (transaction_id, method, installments, amount) values ($1, $2, $3, $4)",
-                r.TransactionId, WireNames.Of(p.Method), (short)p.Installments, p.Amount);
+            var current = _stock.GetValueOrDefault(itemId);
+            _stock[itemId] = (current.Sale + sale, current.Out + @out);
         }
     }
 
-    private static void Add(NpgsqlBatch batch, string sql, params object?[] values)
+    /// <summary>Values of one table, collected row by row and handed to PostgreSQL as one typed array per column.</summary>
+    private sealed class Columns
     {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var raw in values)
+        private readonly List<List<object?>> _columns = [];
+        private int _rows;
+
+        public void Row(params object?[] values)
         {
-            // timestamptz takes UTC only; every instant the ledger records is an instant, whatever offset it came with.
-            var value = raw is DateTimeOffset instant ? instant.ToUniversalTime() : raw;
-            command.Parameters.Add(value is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer } : new NpgsqlParameter { Value = value });
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (_columns.Count <= i) _columns.Add([]);
+                _columns[i].Add(values[i]);
+            }
+            _rows++;
         }
-        batch.BatchCommands.Add(command);
+
+        public void AddTo(NpgsqlBatch batch, int? storeId, string sql)
+        {
+            if (_rows == 0) return;
+            var command = new NpgsqlBatchCommand(sql);
+            foreach (var column in _columns) command.Parameters.Add(new NpgsqlParameter { Value = ToArray(column) });
+            if (storeId is { } id) command.Parameters.Add(new NpgsqlParameter { Value = id });
+            batch.BatchCommands.Add(command);
+        }
+
+        // Integer columns are passed as int?[] (nullable ids such as a sale without customer); the others by their type.
+        private static Array ToArray(List<object?> column) => column.FirstOrDefault(v => v is not null) switch
+        {
+            Guid => column.Cast<Guid>().ToArray(),
+            short => column.Cast<short>().ToArray(),
+            decimal => column.Cast<decimal>().ToArray(),
+            bool => column.Cast<bool>().ToArray(),
+            string => column.Cast<string>().ToArray(),
+            DateTimeOffset => column.Cast<DateTimeOffset>().ToArray(),
+            DateOnly => column.Cast<DateOnly>().ToArray(),
+            _ => column.Select(v => (int?)v).ToArray(),
+        };
     }
 }

@@ -17,5 +17,7 @@ public static class LedgerMetrics
 
     public static readonly Histogram<double> DeliveryDuration = Meter.CreateHistogram<double>("tm.ledger.outbox.delivery.duration", "ms", "Duration of one outbox delivery round.");
 
+    public static readonly Histogram<double> PublishDuration = Meter.CreateHistogram<double>("tm.ledger.publish.duration", "ms", "Duration of one publish call plus its acknowledgement in the history table.");
+
     public static readonly Histogram<int> OutboxSize = Meter.CreateHistogram<int>("tm.ledger.outbox.size", description: "Outbox entries carried by a state write.");
 }

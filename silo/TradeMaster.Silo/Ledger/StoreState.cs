@@ -36,8 +36,9 @@ public sealed record OpenRentalEntry(
     [property: Id(6)] string? CustomerKey);
 
 /// <summary>
-/// A transaction recorded in the same state write as its effect on stock, waiting to reach the history tables,
-/// the transport and (for returns) the customer's account. Removed once all three acknowledged.
+/// A transaction recorded in the same state write as its effect on stock, waiting to reach the history tables
+/// and (for returns) the customer's account. Removed once both acknowledged: from then on the history row holds
+/// the event, and the transport is fed from there (ledger_transactions.published_at).
 /// </summary>
 [GenerateSerializer, Alias("tm.outbox-entry.v1")]
 public sealed record OutboxEntry(
@@ -53,8 +54,6 @@ public sealed record OutboxEntry(
 {
     [Id(8)] public bool InHistory { get; set; }
 
-    [Id(9)] public bool Published { get; set; }
-
     /// <summary>True when nothing is owed to a customer account (every kind but an accepted return).</summary>
     [Id(10)] public bool CustomerSettled { get; set; }
 
@@ -63,7 +62,7 @@ public sealed record OutboxEntry(
 
     [NonSerialized] private bool _durable;
 
-    public bool Done => InHistory && Published && CustomerSettled;
+    public bool Done => InHistory && CustomerSettled;
 }
 
 /// <summary>What the store grain persists: live stock, open rentals and the outbox. One row in OrleansStorage.</summary>
