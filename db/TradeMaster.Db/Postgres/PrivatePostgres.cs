@@ -40,7 +40,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         Username = "postgres",
         Password = Password,
         Database = database,
-        MaxPoolSize = 200,
+        MaxPoolSize = 60, // several pools share one server (Orleans storage, the ledger, the sink): stay under max_connections
     }.ConnectionString;
 
     /// <summary>Finds the newest installed server binaries, or explains what to install.</summary>
