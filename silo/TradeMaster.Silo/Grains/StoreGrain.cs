@@ -563,11 +563,9 @@ public sealed partial class StoreGrain(
                 }
                 catch (Exception e)
                 {
-                    _deliveryFailures++;
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.OutboxMaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(_deliveryFailures, 16))));
+                    var delay = Backoff(++_deliveryFailures);
                     LogDeliveryFailed(logger, e, StoreId, batch.Count, delay.TotalMilliseconds);
-                    DelayDeactivation(delay + TimeSpan.FromMinutes(1));
-                    await Task.Delay(delay, time);
+                    await WaitBeforeRetryAsync(delay);
                 }
             }
         }
@@ -675,11 +673,9 @@ public sealed partial class StoreGrain(
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // Published or not, the events stay queued: a repeat is harmless (consumers drop duplicate ids).
-                    _publishFailures++;
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.OutboxMaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(_publishFailures, 16))));
+                    var delay = Backoff(++_publishFailures);
                     LogPublishFailed(logger, e, StoreId, _unpublished.Count, delay.TotalMilliseconds);
-                    DelayDeactivation(delay + TimeSpan.FromMinutes(1));
-                    await Task.Delay(delay, time);
+                    await WaitBeforeRetryAsync(delay);
                 }
             }
         }
@@ -687,6 +683,17 @@ public sealed partial class StoreGrain(
         {
             _publishing = false;
         }
+    }
+
+    /// <summary>Exponential from 200 ms, capped at <c>Ledger:OutboxMaxBackoff</c>.</summary>
+    private TimeSpan Backoff(int failures) =>
+        TimeSpan.FromMilliseconds(Math.Min(_options.OutboxMaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(failures, 16))));
+
+    /// <summary>Waits on the grain's scheduler, keeping the activation alive so the retry happens.</summary>
+    private async Task WaitBeforeRetryAsync(TimeSpan delay)
+    {
+        DelayDeactivation(delay + TimeSpan.FromMinutes(1));
+        await Task.Delay(delay, time);
     }
 
     private async Task FlushQuietlyAsync()
