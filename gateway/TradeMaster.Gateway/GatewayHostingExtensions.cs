@@ -11,6 +11,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 using TradeMaster.Db;
+using TradeMaster.Db.Health;
 using TradeMaster.Gateway.Auth;
 using TradeMaster.Gateway.Endpoints;
 using TradeMaster.Gateway.Health;

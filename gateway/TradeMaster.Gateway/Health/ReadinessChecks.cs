@@ -1,27 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 using Orleans;
 using Orleans.Runtime;
 
 namespace TradeMaster.Gateway.Health;
-
-/// <summary>PostgreSQL answers a trivial query.</summary>
-public sealed class PostgresReadinessCheck(NpgsqlDataSource dataSource) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await using var command = dataSource.CreateCommand("select 1");
-            await command.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", e);
-        }
-    }
-}
 
 /// <summary>The cluster answers a grain call: at least one silo is active.</summary>
 public sealed class SiloReadinessCheck(IServiceProvider services) : IHealthCheck

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
+using TradeMaster.Db.Health;
 
 namespace TradeMaster.Silo.Hosting;
 
@@ -14,7 +14,7 @@ public static class SiloHealth
     public static IHostApplicationBuilder AddTradeMasterSiloHealth(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks()
-            .AddCheck<PostgresReadyCheck>("postgres", tags: ["ready"])
+            .AddCheck<PostgresReadinessCheck>("postgres", tags: ["ready"])
             .AddCheck<SiloReadyCheck>("silo", tags: ["ready"]);
         return builder;
     }
@@ -24,23 +24,6 @@ public static class SiloHealth
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         return endpoints;
-    }
-
-    private sealed class PostgresReadyCheck(NpgsqlDataSource dataSource) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                await using var command = dataSource.CreateCommand("select 1");
-                await command.ExecuteScalarAsync(cancellationToken);
-                return HealthCheckResult.Healthy();
-            }
-            catch (NpgsqlException e)
-            {
-                return HealthCheckResult.Unhealthy("PostgreSQL is unreachable.", e);
-            }
-        }
     }
 
     private sealed class SiloReadyCheck(IGrainFactory grains) : IHealthCheck
