@@ -51,6 +51,11 @@ public sealed class DistributedServices(string connectionString, ITestOutputHelp
             ["Ledger__CustomerKeySecret"] = CustomerKeySecret,
             ["Urls"] = Url(http),
         };
+        if (dashboardPort is null)
+        {
+            // appsettings.json gives every silo a dashboard on 127.0.0.1:8888; two silos on one machine would collide.
+            environment["Dashboard__Enabled"] = "false";
+        }
         if (dashboardPort is { } port)
         {
             environment["Dashboard__Host"] = "127.0.0.1";
