@@ -16,6 +16,12 @@ public sealed class LedgerOptions
 
     public int MaxLinesPerTransaction { get; set; } = 50;
 
+    /// <summary>
+    /// A rental reservation the store has not confirmed after this long is checked with the store and released if
+    /// the store never recorded the rental (it crashed between the reservation and its state write).
+    /// </summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How far back a rental taken while a till was offline may be keyed in.</summary>
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(30);
 

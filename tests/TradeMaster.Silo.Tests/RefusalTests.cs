@@ -180,6 +180,45 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
     }
 
     [Fact]
+    public async Task ReserveRentalAsync_ReservationTheStoreNeverRecorded_IsReleasedAfterTheTimeout()
+    {
+        // As if store 1 crashed after the customer's reservation and before its own state write.
+        var customer = fixture.Host.Grains.GetGrain<ICustomerGrain>(320);
+        var phantom = Guid.NewGuid();
+        var now = fixture.Time.GetUtcNow();
+        Assert.Null(await customer.ReserveRentalAsync(new RentalReservation(phantom, Store, 5, now, DateOnly.FromDateTime(now.UtcDateTime).AddDays(3))));
+        var item = await RentalItemAsync(30);
+
+        var blocked = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 320, item));
+        fixture.Time.Advance(TimeSpan.FromMinutes(6));
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 320, item));
+
+        Assert.Equal(RefusalCodes.RentalLimitExceeded, blocked.Refusal?.Code);
+        Assert.True(rental.Accepted, rental.Refusal?.Message);
+        var account = await customer.GetAccountAsync();
+        Assert.DoesNotContain(account!.OpenRentals, r => r.RentalId == phantom);
+        Assert.Contains(account.OpenRentals, r => r.RentalId == rental.TransactionId);
+    }
+
+    [Fact]
+    public async Task ConfirmRentalAsync_RecordedRental_SurvivesTheReservationTimeout()
+    {
+        var item = await RentalItemAsync(35);
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 330, item));
+        Assert.True(rental.Accepted, rental.Refusal?.Message);
+        await Poll.UntilAsync(async () => await StoreGrain().GetPendingEventCountAsync() == 0, TimeSpan.FromSeconds(15), "the store confirms the rental");
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(6));
+        var second = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, 330, await RentalItemAsync(36)));
+
+        Assert.True(second.Accepted, second.Refusal?.Message);
+        var account = await fixture.Host.Grains.GetGrain<ICustomerGrain>(330).GetAccountAsync();
+        Assert.Contains(account!.OpenRentals, r => r.RentalId == rental.TransactionId);
+        Assert.True(await StoreGrain().HasRentalAsync(rental.TransactionId));
+        Assert.False(await StoreGrain().HasRentalAsync(Guid.NewGuid()));
+    }
+
+    [Fact]
     public async Task ReturnAsync_LateWithPayment_SettlesTheFeeOnTheSpot()
     {
         var item = await RentalItemAsync(20);

@@ -4,7 +4,8 @@ namespace TradeMaster.Contracts.Grains;
 
 /// <summary>
 /// A customer's standing across every store: open rentals against the rental limit and unpaid late fees.
-/// Keyed by the customer id. Store grains call it; it never calls them back, so no call cycle can deadlock.
+/// Keyed by the customer id. Store grains call it; it asks a store back only about a reservation left provisional
+/// for long (store grains are reentrant, so that call cannot deadlock).
 /// </summary>
 public interface ICustomerGrain : IGrainWithIntegerKey
 {
@@ -17,6 +18,9 @@ public interface ICustomerGrain : IGrainWithIntegerKey
 
     /// <summary>Undoes a reservation whose rental the store could not record.</summary>
     Task CancelRentalAsync(Guid rentalId);
+
+    /// <summary>The store recorded the rental durably: the reservation is no longer provisional.</summary>
+    Task ConfirmRentalAsync(Guid rentalId);
 
     /// <summary>Closes a rental; an unpaid late fee stays owed and blocks new rentals. Idempotent on the rental id.</summary>
     Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee);

@@ -18,6 +18,10 @@ public interface IStoreGrain : IGrainWithIntegerKey
     [AlwaysInterleave]
     Task<StockLevel?> GetStockAsync(int itemId);
 
+    /// <summary>Whether this store recorded the rental (open, or already returned).</summary>
+    [AlwaysInterleave]
+    Task<bool> HasRentalAsync(Guid rentalId);
+
     /// <summary>Events accepted but not yet acknowledged by every destination (history tables, transport).</summary>
     [AlwaysInterleave]
     Task<int> GetPendingEventCountAsync();

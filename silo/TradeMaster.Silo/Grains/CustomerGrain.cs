@@ -17,6 +17,9 @@ public sealed record CustomerState
 
     /// <summary>Recently closed rentals, so a repeated close or a late reservation retry changes nothing.</summary>
     [Id(2)] public List<Guid> RecentlyClosed { get; init; } = [];
+
+    /// <summary>Reservations the store has not confirmed yet, with when they were taken.</summary>
+    [Id(3)] public Dictionary<Guid, DateTimeOffset> Unconfirmed { get; init; } = [];
 }
 
 /// <summary>
@@ -26,7 +29,8 @@ public sealed record CustomerState
 public sealed class CustomerGrain(
     [PersistentState("customer", StorageNames.Ledger)] IPersistentState<CustomerState> state,
     MasterDataReader masterDataReader,
-    IOptions<LedgerOptions> options) : Grain, ICustomerGrain
+    IOptions<LedgerOptions> options,
+    TimeProvider time) : Grain, ICustomerGrain
 {
     private const int ClosedMemory = 200;
     private CustomerRecord? _customer;
@@ -57,6 +61,7 @@ public sealed class CustomerGrain(
         if (!_customer.Active) return new Refusal(RefusalCodes.CustomerInactive, $"Customer {CustomerId} is no longer active.");
         var s = state.State;
         if (s.OpenRentals.ContainsKey(reservation.RentalId) || s.RecentlyClosed.Contains(reservation.RentalId)) return null;
+        await ReleaseAbandonedReservationsAsync();
         if (s.UnpaidLateFees > options.Value.BlockRentalsAboveUnpaidFees)
         {
             return new Refusal(RefusalCodes.CustomerBlockedUnpaidFees,
@@ -69,13 +74,46 @@ public sealed class CustomerGrain(
                 $"Customer {CustomerId} has {open} copies out; the limit is {options.Value.RentalLimit}.");
         }
         s.OpenRentals[reservation.RentalId] = new OpenRental(reservation.RentalId, reservation.StoreId, reservation.Copies, reservation.StartedAt, reservation.DueDate);
+        s.Unconfirmed[reservation.RentalId] = time.GetUtcNow();
         await state.WriteStateAsync();
         return null;
     }
 
+    public async Task ConfirmRentalAsync(Guid rentalId)
+    {
+        if (state.State.Unconfirmed.Remove(rentalId)) await state.WriteStateAsync();
+    }
+
+    /// <summary>
+    /// A store that crashed between taking a reservation and recording its rental never confirms it: after
+    /// Ledger:ReservationTimeout, ask the store, and give the copies back to the customer's limit if it has no such rental.
+    /// </summary>
+    private async Task ReleaseAbandonedReservationsAsync()
+    {
+        var s = state.State;
+        var cutoff = time.GetUtcNow() - options.Value.ReservationTimeout;
+        var changed = false;
+        foreach (var (rentalId, since) in s.Unconfirmed.Where(u => u.Value < cutoff).ToList())
+        {
+            var rental = s.OpenRentals.GetValueOrDefault(rentalId);
+            if (rental is null || await GrainFactory.GetGrain<IStoreGrain>(rental.StoreId).HasRentalAsync(rentalId))
+            {
+                s.Unconfirmed.Remove(rentalId); // the store has it: only the confirmation was lost
+            }
+            else
+            {
+                s.OpenRentals.Remove(rentalId);
+                s.Unconfirmed.Remove(rentalId);
+            }
+            changed = true;
+        }
+        if (changed) await state.WriteStateAsync();
+    }
+
     public async Task CancelRentalAsync(Guid rentalId)
     {
-        if (state.State.OpenRentals.Remove(rentalId)) await state.WriteStateAsync();
+        var removed = state.State.OpenRentals.Remove(rentalId);
+        if (state.State.Unconfirmed.Remove(rentalId) || removed) await state.WriteStateAsync();
     }
 
     public async Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee)
@@ -83,6 +121,7 @@ public sealed class CustomerGrain(
         var s = state.State;
         if (s.RecentlyClosed.Contains(rentalId)) return;
         s.OpenRentals.Remove(rentalId);
+        s.Unconfirmed.Remove(rentalId);
         s.UnpaidLateFees += unpaidLateFee;
         s.RecentlyClosed.Add(rentalId);
         if (s.RecentlyClosed.Count > ClosedMemory) s.RecentlyClosed.RemoveRange(0, s.RecentlyClosed.Count - ClosedMemory);

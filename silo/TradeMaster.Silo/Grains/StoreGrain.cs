@@ -144,6 +144,9 @@ public sealed partial class StoreGrain(
         return Task.FromResult<StockLevel?>(new StockLevel(StoreId, itemId, entry.CopiesForSale, entry.RentalCopiesOwned, entry.RentalCopiesOut));
     }
 
+    public async Task<bool> HasRentalAsync(Guid rentalId) =>
+        _openRentals.ContainsKey(rentalId) || _recentlyClosed.Contains(rentalId) || await history.IsRentalRecordedAsync(StoreId, rentalId);
+
     public async Task<int> GetPendingEventCountAsync()
     {
         var unpublished = _reloadUnpublished ? (int)await history.CountUnpublishedAsync(StoreId) : _unpublished.Count;
@@ -286,7 +289,7 @@ public sealed partial class StoreGrain(
             startDate, lines, total, LedgerRules.Pay(command.Payment, total),
             new RentalTerms(command.TransactionId, command.Days, startDate, dueDate), Return: null,
             EventIds.For(StoreId, command.TransactionId, TransactionKind.Rental, accepted: true));
-        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], profile.CustomerKey, customerSettled: true);
+        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], profile.CustomerKey, customerSettled: false);
     }
 
     private async Task<TransactionOutcome> ApplyReturnAsync(ReturnCommand command, string fingerprint)
@@ -618,8 +621,15 @@ public sealed partial class StoreGrain(
         foreach (var e in batch.Where(e => !e.CustomerSettled))
         {
             var receipt = e.Outcome.Receipt!;
-            var ret = receipt.Return!;
-            await GrainFactory.GetGrain<ICustomerGrain>(receipt.CustomerId!.Value).CloseRentalAsync(ret.RentalId, ret.FeePaid ? 0m : ret.LateFee);
+            var customer = GrainFactory.GetGrain<ICustomerGrain>(receipt.CustomerId!.Value);
+            if (receipt.Return is { } ret)
+            {
+                await customer.CloseRentalAsync(ret.RentalId, ret.FeePaid ? 0m : ret.LateFee);
+            }
+            else
+            {
+                await customer.ConfirmRentalAsync(receipt.TransactionId);
+            }
             e.CustomerSettled = true;
         }
     }
