@@ -35,11 +35,6 @@ public sealed class LedgerOptions
     /// <summary>Base64 secret of the keyed hash that turns a CPF into the customer key carried by events.</summary>
     public string? CustomerKeySecret { get; set; }
 
-    /// <summary>Fill an empty database with the deterministic seed data at start (embedded mode, demos, tests).</summary>
-    public bool SeedOnStart { get; set; }
-
-    public int SeedNumber { get; set; } = 20231125;
-
     /// <summary>Transactions answered from memory on a retry before the ledger asks PostgreSQL.</summary>
     public int RecentAnswersPerStore { get; set; } = 20_000;
 

@@ -68,20 +68,13 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<bool> IsRentalRecordedAsync(int storeId, Guid rentalId, CancellationToken cancellationToken = default)
+    /// <summary>"open" or "closed" when this store's history has the rental, null when it has never recorded it.</summary>
+    public async Task<string?> RentalStatusAsync(int storeId, Guid rentalId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("select exists (select 1 from rentals where rental_id = $1 and store_id = $2)");
+        await using var command = dataSource.CreateCommand("select status from rentals where rental_id = $1 and store_id = $2");
         command.Parameters.AddWithValue(rentalId);
         command.Parameters.AddWithValue(storeId);
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
-    public async Task<bool> IsRentalClosedAsync(int storeId, Guid rentalId, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("select status = 'closed' from rentals where rental_id = $1 and store_id = $2");
-        command.Parameters.AddWithValue(rentalId);
-        command.Parameters.AddWithValue(storeId);
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
+        return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <summary>Writes outbox entries in one database transaction; entries already written change nothing.</summary>

@@ -49,8 +49,7 @@ public sealed record OutboxEntry(
     [property: Id(4)] byte[] EventJson,
     [property: Id(5)] int? EmployeeId,
     [property: Id(6)] int? CustomerId,
-    [property: Id(7)] ImmutableArray<LineRequest> RequestedLines,
-    [property: Id(11)] DateOnly LocalDate)
+    [property: Id(11)] DateOnly LocalDate) // Id 7 (requested lines) was never read and is retired
 {
     [Id(8)] public bool InHistory { get; set; }
 
