@@ -38,10 +38,13 @@ public sealed class LedgerOptions
     /// <summary>Transactions answered from memory on a retry before the ledger asks PostgreSQL.</summary>
     public int RecentAnswersPerStore { get; set; } = 20_000;
 
-    /// <summary>Outbox entries handed to the history tables per round.</summary>
-    public int OutboxBatchSize { get; set; } = 500;
+    /// <summary>
+    /// How often a store grain checkpoints its stock and open rentals (its Orleans state); an activation replays
+    /// the journal written since. Never on the answer path.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Events handed to the transport per publish call.</summary>
+    /// <summary>Events handed to the transport per publish call (also returns handed to customer accounts per round).</summary>
     public int PublishBatchSize { get; set; } = 1000;
 
     public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);

@@ -16,23 +16,24 @@ namespace TradeMaster.Silo.Grains;
 /// <para>
 /// Group commit: every transaction is checked and applied to the in-memory state inside one synchronous turn
 /// (no await between reading stock and changing it, so two calls can never both take the last copy); then the
-/// caller waits for the next state write, which carries every transaction applied since the previous one. One
-/// PostgreSQL write per batch instead of per transaction, and nobody is answered before their transaction is
-/// durable. That is why the grain is <see cref="ReentrantAttribute"/>: a non-reentrant grain would hold every
-/// caller behind the write of the one before it.
+/// caller waits for the next commit, which carries every transaction applied since the previous one. The commit
+/// is one PostgreSQL statement batch into the history tables — the store's journal — holding the transactions,
+/// their detail rows, their events and the stock deltas. One round trip per batch instead of per transaction, and
+/// nobody is answered before their transaction is durable. That is why the grain is <see cref="ReentrantAttribute"/>:
+/// a non-reentrant grain would hold every caller behind the commit of the one before it.
 /// </para>
 /// <para>
-/// Outbox: the transaction's event is part of that same write. A delivery loop hands it to the history tables
-/// (and, for returns, to the customer's account) with retries and then drops it from the grain state. The history
-/// row keeps the event until the transport acknowledges it (<c>published_at</c>), so a broker outage grows a table,
-/// never the state this grain writes per batch. Publishing never delays an answer.
+/// The grain's Orleans state (ADO.NET storage) is a checkpoint of stock and open rentals as of a journal position,
+/// written every <c>Ledger:CheckpointInterval</c> off the answer path; an activation loads it and replays the
+/// journal after it. After each commit the batch's events go to the transport (the history row keeps each event
+/// until the transport acknowledges it, <c>published_at</c>) and accepted returns to the customers' accounts
+/// (<c>customer_pending</c>), both with retries. Publishing never delays an answer.
 /// </para>
 /// </summary>
 [Reentrant]
 public sealed partial class StoreGrain(
     [PersistentState("store", StorageNames.Ledger)] IPersistentState<StoreState> state,
     MasterDataCache masterData,
-    MasterDataReader masterDataReader,
     LedgerHistory history,
     IEventPublisher publisher,
     IOptions<LedgerOptions> options,
@@ -49,27 +50,33 @@ public sealed partial class StoreGrain(
 
     private Dictionary<int, StockEntry> _stock = [];
     private Dictionary<Guid, OpenRentalEntry> _openRentals = [];
-    private List<OutboxEntry> _outbox = [];
     private StoreRecord? _store;
     private int StoreId => (int)this.GetPrimaryKeyLong();
 
-    // Group commit.
-    private TaskCompletionSource? _nextFlush;
-    private List<Guid> _unflushedRentals = [];
-    private int _unflushedCount;
-    private bool _flushing;
+    // Group commit: entries applied to memory and not yet in the journal, and who waits for them.
+    private long _sequence;
+    private List<JournalEntry> _uncommitted = [];
+    private readonly HashSet<Guid> _returnsUncommitted = [];
+    private TaskCompletionSource? _nextCommit;
+    private bool _committing;
     private Exception? _broken;
 
-    // Idempotency look-ups of ids this activation has not seen, batched like the writes.
+    // Checkpoint: the journal position the stored state includes, and when it was written.
+    private long _checkpointed;
+    private long _checkpointDueAt;
+    private bool _checkpointing;
+
+    // Idempotency look-ups of ids this activation has not seen, batched like the commits.
     private Dictionary<Guid, TaskCompletionSource<RememberedTransaction?>> _pendingLookups = [];
     private bool _lookingUp;
 
-    // Outbox delivery (to history) and the transport relay fed from it.
+    // After the commit: accepted returns owed to customer accounts, and the transport relay.
+    private readonly List<Receipt> _customerPending = [];
+    private bool _settling;
+    private int _settleFailures;
     private const int UnpublishedInMemory = 20_000;
     private readonly List<OutgoingEvent> _unpublished = [];
     private readonly HashSet<string> _unpublishedIds = [];
-    private bool _delivering;
-    private int _deliveryFailures;
     private bool _publishing;
     private int _publishFailures;
     private bool _reloadUnpublished = true; // whatever a previous activation left unacknowledged is in PostgreSQL
@@ -80,40 +87,44 @@ public sealed partial class StoreGrain(
         _store = snapshot.Stores.GetValueOrDefault(StoreId);
         if (_store is null) return;
 
-        var persisted = state.State;
-        if (!persisted.Initialized)
+        var checkpoint = state.State;
+        if (!checkpoint.Initialized)
         {
-            // First activation ever: the opening stock comes from the relational model.
-            persisted = new StoreState { Initialized = true, Stock = await masterDataReader.LoadStockAsync(StoreId, cancellationToken) };
-            state.State = persisted;
+            // First activation ever (or a lost checkpoint): the relational tables hold the store as of its last
+            // journal entry (the opening stock, before any). Checkpointed before the first commit.
+            checkpoint = await history.LoadCheckpointFromTablesAsync(StoreId, snapshot.Items, cancellationToken);
+            state.State = checkpoint;
+            await state.WriteStateAsync(cancellationToken);
         }
-        _stock = new Dictionary<int, StockEntry>(persisted.Stock);
-        _openRentals = new Dictionary<Guid, OpenRentalEntry>(persisted.OpenRentals);
-        _outbox = [.. persisted.Outbox];
-        foreach (var entry in _outbox)
+        _stock = new Dictionary<int, StockEntry>(checkpoint.Stock);
+        _openRentals = new Dictionary<Guid, OpenRentalEntry>(checkpoint.OpenRentals);
+        _sequence = _checkpointed = checkpoint.Sequence;
+        foreach (var entry in await history.LoadJournalAsync(StoreId, checkpoint.Sequence, cancellationToken))
         {
-            entry.Durable = true;
-            _answers.AddCompleted(entry.TransactionId, entry.Fingerprint, entry.Outcome);
+            if (entry.Outcome.Receipt is { } receipt) ApplyEffects(receipt, customerKey: null);
+            _answers.AddCompleted(entry.Outcome.TransactionId, entry.Fingerprint, entry.Outcome);
+            _sequence = entry.Sequence;
         }
+        _customerPending.AddRange(await history.LoadCustomerPendingAsync(StoreId, cancellationToken));
+        ScheduleCheckpoint();
 
-        this.RegisterGrainTimer(_ => { KickDelivery(); KickPublishing(); return Task.CompletedTask; }, new GrainTimerCreationOptions
+        this.RegisterGrainTimer(_ => { KickSettling(); KickPublishing(); return Task.CompletedTask; }, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.FromSeconds(5),
             Period = TimeSpan.FromSeconds(5),
             Interleave = true,
             KeepAlive = false,
         });
-        KickDelivery();
+        KickSettling();
         KickPublishing();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_broken is null && _outbox.Count > 0 && !_flushing)
+        if (_broken is null && !_committing && _uncommitted.Count == 0 && !_checkpointing && _sequence > _checkpointed)
         {
-            // Persist the outbox clean-up of the last deliveries; whatever is still pending stays in state and
-            // is delivered by the next activation.
-            try { await FlushAsync(); } catch (Exception e) when (e is not OperationCanceledException) { LogFlushFailed(logger, e, StoreId); }
+            // A fresh checkpoint makes the next activation's replay short; the journal has everything anyway.
+            await WriteCheckpointAsync(TakeCheckpoint());
         }
     }
 
@@ -143,15 +154,13 @@ public sealed partial class StoreGrain(
     }
 
     public async Task<bool> HasRentalAsync(Guid rentalId) =>
-        _openRentals.ContainsKey(rentalId) || ReturnInOutbox(rentalId) || await history.RentalStatusAsync(StoreId, rentalId) is not null;
+        _openRentals.ContainsKey(rentalId) || _returnsUncommitted.Contains(rentalId) || await history.RentalStatusAsync(StoreId, rentalId) is not null;
 
-    /// <summary>A return recorded but not yet in the history tables (afterwards, history says the rental is closed).</summary>
-    private bool ReturnInOutbox(Guid rentalId) => _outbox.Exists(e => e.Outcome.Receipt?.Return?.RentalId == rentalId);
-
+    /// <summary>Transactions not yet committed, events the transport has not acknowledged, returns not yet in a customer's account.</summary>
     public async Task<int> GetPendingEventCountAsync()
     {
         var unpublished = _reloadUnpublished ? (int)await history.CountUnpublishedAsync(StoreId) : _unpublished.Count;
-        return _outbox.Count(e => !e.Done) + unpublished;
+        return _uncommitted.Count + unpublished + _customerPending.Count;
     }
 
     private async Task<TransactionOutcome> SubmitAsync(Guid transactionId, string fingerprint, TransactionKind kind, Func<Task<TransactionOutcome>> apply)
@@ -221,16 +230,11 @@ public sealed partial class StoreGrain(
         // From here to CommitAsync: no await, so stock cannot change between the check and the update.
         var copies = LedgerRules.CopiesPerItem(command.Lines);
         if (LedgerRules.CheckSaleStock(copies, _stock) is { } stockRefusal) return await RefuseAsync(tx, stockRefusal);
-        foreach (var (itemId, quantity) in copies)
-        {
-            var entry = _stock[itemId];
-            _stock[itemId] = entry with { CopiesForSale = entry.CopiesForSale - quantity };
-        }
         var total = lines.Sum(l => l.LineTotal);
         var receipt = new Receipt(command.TransactionId, TransactionKind.Sale, StoreId, command.EmployeeId, command.CustomerId, now,
             _store!.LocalDate(now), lines, total, LedgerRules.Pay(command.Payment, total), Rental: null, Return: null,
             EventIds.For(StoreId, command.TransactionId, TransactionKind.Sale, accepted: true));
-        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], customerKey, customerSettled: true);
+        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], customerKey);
     }
 
     private async Task<TransactionOutcome> ApplyRentalAsync(RentalCommand command, string fingerprint)
@@ -276,21 +280,13 @@ public sealed partial class StoreGrain(
         }
         if (limitRefusal is not null) return await RefuseAsync(tx, limitRefusal);
 
-        foreach (var (itemId, quantity) in copies)
-        {
-            var entry = _stock[itemId];
-            _stock[itemId] = entry with { RentalCopiesOut = entry.RentalCopiesOut + quantity };
-        }
-        _openRentals[command.TransactionId] = new OpenRentalEntry(command.TransactionId, command.CustomerId, startedAt, startDate, dueDate,
-            [.. lines.Select(l => new RentalLineEntry(l.ItemId, l.Quantity, l.DailyPrice ?? 0m, l.Title, l.MediaType, l.Genre))],
-            profile.CustomerKey);
-        _unflushedRentals.Add(command.TransactionId);
+        // From here to CommitAsync: no await (the held copies are taken for real in the same turn).
         var total = lines.Sum(l => l.LineTotal);
         var receipt = new Receipt(command.TransactionId, TransactionKind.Rental, StoreId, command.EmployeeId, command.CustomerId, startedAt,
             startDate, lines, total, LedgerRules.Pay(command.Payment, total),
             new RentalTerms(command.TransactionId, command.Days, startDate, dueDate), Return: null,
             EventIds.For(StoreId, command.TransactionId, TransactionKind.Rental, accepted: true));
-        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], profile.CustomerKey, customerSettled: false);
+        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], profile.CustomerKey);
     }
 
     private async Task<TransactionOutcome> ApplyReturnAsync(ReturnCommand command, string fingerprint)
@@ -301,9 +297,16 @@ public sealed partial class StoreGrain(
             RentalId = command.RentalId,
         };
         if (await CheckCommonAsync(tx, command.Payment) is { } common) return common;
+        var snapshot = await masterData.GetAsync();
+        if (_openRentals.TryGetValue(command.RentalId, out var open) && open.CustomerKey is null)
+        {
+            // Replayed from the journal, which does not keep the customer key: ask the customer's grain once.
+            var key = (await GetCustomerProfileAsync(open.CustomerId)).CustomerKey;
+            if (_openRentals.TryGetValue(command.RentalId, out open)) _openRentals[command.RentalId] = open with { CustomerKey = key };
+        }
         if (!_openRentals.ContainsKey(command.RentalId))
         {
-            var closed = ReturnInOutbox(command.RentalId) || await history.RentalStatusAsync(StoreId, command.RentalId) == "closed";
+            var closed = _returnsUncommitted.Contains(command.RentalId) || await history.RentalStatusAsync(StoreId, command.RentalId) == "closed";
             if (!_openRentals.ContainsKey(command.RentalId))
             {
                 return await RefuseAsync(tx, closed
@@ -312,6 +315,7 @@ public sealed partial class StoreGrain(
             }
         }
 
+        // From here to CommitAsync: no await, so nothing else can return this rental in between.
         var rental = _openRentals[command.RentalId];
         tx = tx with { CustomerId = rental.CustomerId, CustomerKey = rental.CustomerKey, Lines = [.. rental.Lines.Select(l => new LineRequest(l.ItemId, l.Quantity))] };
         var returnedAt = command.ReturnedAt?.ToUniversalTime() ?? now; // a till may send its local offset; the ledger keeps UTC
@@ -324,25 +328,16 @@ public sealed partial class StoreGrain(
             return await RefuseAsync(tx, new Refusal(RefusalCodes.ReturnDateInFuture, "The return time is in the future."));
         }
 
-        var snapshot = await masterData.GetAsync();
-
-        // From here to CommitAsync: no await, so the flush that persists the stock also holds the outbox entry.
         var returnedOn = _store!.LocalDate(returnedAt);
         var lateDays = LedgerRules.LateDays(rental.DueDate, returnedOn, _options.LateFee);
         var fee = LedgerRules.LateFee(lateDays, rental.Lines, _options.LateFee);
         var lines = LedgerRules.ReturnLines(rental.Lines, lateDays, fee, _options.LateFee);
         var paid = fee > 0 && command.Payment is not null;
-        foreach (var line in rental.Lines)
-        {
-            var entry = _stock[line.ItemId];
-            _stock[line.ItemId] = entry with { RentalCopiesOut = entry.RentalCopiesOut - line.Quantity };
-        }
-        _openRentals.Remove(command.RentalId);
         var receipt = new Receipt(command.TransactionId, TransactionKind.Return, StoreId, command.EmployeeId, rental.CustomerId, now,
             _store.LocalDate(now), lines, fee, paid ? LedgerRules.Pay(command.Payment!, fee) : null, Rental: null,
             new ReturnInfo(command.RentalId, rental.StartedAt, rental.DueDate, returnedAt, lateDays, fee, paid),
             EventIds.For(StoreId, command.TransactionId, TransactionKind.Return, accepted: true));
-        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], rental.CustomerKey, customerSettled: false);
+        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], rental.CustomerKey);
     }
 
     /// <summary>Store, employee, line shape and payment: what every transaction kind checks first.</summary>
@@ -396,111 +391,181 @@ public sealed partial class StoreGrain(
         var outcome = new TransactionOutcome(tx.TransactionId, tx.Kind, StoreId, null, refusal, eventId, tx.At);
         var (type, json) = EventFactory.Refused(eventId, tx.TransactionId, tx.Kind, tx.At, _store!, employee, tx.CustomerKey, refusal,
             tx.Lines, snapshot.Items, tx.RentalId, tx.Days);
-        var entry = new OutboxEntry(tx.TransactionId, tx.Fingerprint, outcome, type, json, employee?.EmployeeId, tx.CustomerId,
-            _store!.LocalDate(tx.At))
-        {
-            CustomerSettled = true,
-        };
-        return await AppendAndFlushAsync(entry);
+        return await AppendAndCommitAsync(new JournalEntry(++_sequence, tx.TransactionId, tx.Fingerprint, outcome, type, json,
+            employee?.EmployeeId, tx.CustomerId, _store!.LocalDate(tx.At)));
     }
 
-    private Task<TransactionOutcome> CommitAsync(Attempt tx, Receipt receipt, EmployeeRecord employee, string? customerKey, bool customerSettled)
+    private Task<TransactionOutcome> CommitAsync(Attempt tx, Receipt receipt, EmployeeRecord employee, string? customerKey)
     {
+        ApplyEffects(receipt, customerKey);
         var outcome = new TransactionOutcome(tx.TransactionId, receipt.Kind, StoreId, receipt, null, receipt.EventId, tx.At);
         var (type, json) = EventFactory.Accepted(receipt, _store!, employee, customerKey);
-        var entry = new OutboxEntry(tx.TransactionId, tx.Fingerprint, outcome, type, json, employee.EmployeeId, receipt.CustomerId,
-            receipt.LocalDate)
-        {
-            CustomerSettled = customerSettled,
-        };
-        return AppendAndFlushAsync(entry);
+        return AppendAndCommitAsync(new JournalEntry(++_sequence, tx.TransactionId, tx.Fingerprint, outcome, type, json,
+            employee.EmployeeId, receipt.CustomerId, receipt.LocalDate));
     }
 
-    private async Task<TransactionOutcome> AppendAndFlushAsync(OutboxEntry entry)
+    /// <summary>
+    /// What an accepted transaction does to stock and open rentals: the one place that changes them, used by the
+    /// live path (after its checks, in the same turn) and by the journal replay on activation.
+    /// </summary>
+    private void ApplyEffects(Receipt receipt, string? customerKey)
     {
-        _outbox.Add(entry);
-        _unflushedCount++;
+        switch (receipt.Kind)
+        {
+            case TransactionKind.Sale:
+                foreach (var line in receipt.Lines) AdjustStock(line.ItemId, sale: -line.Quantity, @out: 0);
+                break;
+            case TransactionKind.Rental:
+                var terms = receipt.Rental!;
+                foreach (var line in receipt.Lines) AdjustStock(line.ItemId, sale: 0, @out: line.Quantity);
+                _openRentals[receipt.TransactionId] = new OpenRentalEntry(receipt.TransactionId, receipt.CustomerId!.Value, receipt.OccurredAt,
+                    terms.StartDate, terms.DueDate,
+                    [.. receipt.Lines.Select(l => new RentalLineEntry(l.ItemId, l.Quantity, l.DailyPrice ?? 0m, l.Title, l.MediaType, l.Genre))],
+                    customerKey);
+                break;
+            case TransactionKind.Return:
+                var rentalId = receipt.Return!.RentalId;
+                if (_openRentals.Remove(rentalId, out var rental))
+                {
+                    foreach (var line in rental.Lines) AdjustStock(line.ItemId, sale: 0, @out: -line.Quantity);
+                }
+                _returnsUncommitted.Add(rentalId);
+                break;
+        }
+    }
+
+    private void AdjustStock(int itemId, int sale, int @out)
+    {
+        var entry = _stock.GetValueOrDefault(itemId) ?? new StockEntry(0, 0, 0);
+        _stock[itemId] = entry with { CopiesForSale = entry.CopiesForSale + sale, RentalCopiesOut = entry.RentalCopiesOut + @out };
+    }
+
+    private async Task<TransactionOutcome> AppendAndCommitAsync(JournalEntry entry)
+    {
+        _uncommitted.Add(entry);
         LedgerMetrics.Transactions.Add(1);
-        await FlushAsync();
-        KickDelivery();
+        await NextCommitAsync();
         return entry.Outcome;
     }
 
-    /// <summary>Completes when a state write that includes every change made before this call has succeeded.</summary>
-    private Task FlushAsync()
+    /// <summary>Completes when a commit that includes every transaction applied before this call has succeeded.</summary>
+    private Task NextCommitAsync()
     {
         if (_broken is not null) return Task.FromException(new LedgerUnavailableException("The store ledger is restarting; retry.", _broken));
-        _nextFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var flushed = _nextFlush.Task;
-        if (!_flushing) _ = FlushLoopAsync();
-        return flushed;
+        _nextCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var committed = _nextCommit.Task;
+        if (!_committing) _ = CommitLoopAsync();
+        return committed;
     }
 
-    private async Task FlushLoopAsync()
+    private async Task CommitLoopAsync()
     {
-        _flushing = true;
+        _committing = true;
         try
         {
-            while (_nextFlush is { } flush)
+            while (_nextCommit is { } commit)
             {
-                _nextFlush = null;
-                var included = _outbox.ToArray();
-                var batchSize = _unflushedCount;
-                _unflushedCount = 0;
-                var rentals = _unflushedRentals;
-                _unflushedRentals = [];
-                state.State = new StoreState
-                {
-                    Initialized = true,
-                    Stock = new Dictionary<int, StockEntry>(_stock),
-                    OpenRentals = new Dictionary<Guid, OpenRentalEntry>(_openRentals),
-                    Outbox = [.. included.Select(e => e with { })],
-                };
+                _nextCommit = null;
+                var batch = _uncommitted;
+                _uncommitted = [];
+                // Memory now holds exactly the journal up to the end of this batch: the moment to copy a checkpoint.
+                var checkpoint = !_checkpointing && time.GetUtcNow().UtcTicks >= _checkpointDueAt ? TakeCheckpoint() : null;
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
-                    await state.WriteStateAsync();
-                    LedgerMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    LedgerMetrics.FlushBatchSize.Record(batchSize);
-                    LedgerMetrics.OutboxSize.Record(included.Length);
+                    await history.CommitAsync(StoreId, batch);
                 }
                 catch (Exception e)
                 {
-                    // The memory of this activation is now ahead of PostgreSQL. Fail everyone waiting, undo the
-                    // customers' rental reservations, and let a fresh activation reload the durable state.
+                    // Memory is now ahead of the journal (or, if the connection died after PostgreSQL committed, maybe
+                    // not): fail everyone waiting and let a fresh activation replay what is durable. Customers'
+                    // reservations of rentals in the batch are settled by the reservation timeout, which asks the store.
                     _broken = e;
-                    LogFlushFailed(logger, e, StoreId);
-                    var next = _nextFlush;
-                    _nextFlush = null;
-                    flush.SetException(new LedgerUnavailableException("Recording the transaction failed; retry.", e));
+                    LogCommitFailed(logger, e, StoreId, batch.Count);
+                    var next = _nextCommit;
+                    _nextCommit = null;
+                    commit.SetException(new LedgerUnavailableException("Recording the transaction failed; retry.", e));
                     next?.SetException(new LedgerUnavailableException("Recording the transaction failed; retry.", e));
-                    foreach (var rentalId in rentals.Concat(_unflushedRentals))
-                    {
-                        var rental = _openRentals.GetValueOrDefault(rentalId);
-                        if (rental is not null) _ = CancelReservationAsync(rental.CustomerId, rentalId);
-                    }
                     DeactivateOnIdle();
                     return;
                 }
-                foreach (var entry in included) entry.Durable = true;
-                flush.SetResult();
+                LedgerMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                LedgerMetrics.CommitBatchSize.Record(batch.Count);
+                commit.SetResult();
+                AfterCommit(batch);
+                if (checkpoint is not null) _ = WriteCheckpointAsync(checkpoint);
             }
         }
         finally
         {
-            _flushing = false;
+            _committing = false;
         }
     }
 
-    private async Task CancelReservationAsync(int customerId, Guid rentalId)
+    /// <summary>Hands a committed batch to the transport and its returns to the customers' accounts.</summary>
+    private void AfterCommit(List<JournalEntry> batch)
     {
+        foreach (var entry in batch)
+        {
+            Enqueue(new OutgoingEvent(entry.Outcome.EventId!.Value.ToString("D"), entry.EventType, StoreId, entry.EventJson));
+            if (entry.Outcome.Receipt is not { } receipt) continue;
+            if (receipt.Return is { } ret)
+            {
+                _returnsUncommitted.Remove(ret.RentalId); // history says closed from now on
+                _customerPending.Add(receipt);
+            }
+            else if (receipt.Kind == TransactionKind.Rental)
+            {
+                _ = ConfirmReservationAsync(receipt.CustomerId!.Value, receipt.TransactionId);
+            }
+        }
+        KickPublishing();
+        KickSettling();
+    }
+
+    private StoreState TakeCheckpoint() => new()
+    {
+        Initialized = true,
+        Stock = new Dictionary<int, StockEntry>(_stock),
+        OpenRentals = new Dictionary<Guid, OpenRentalEntry>(_openRentals),
+        Sequence = _sequence,
+    };
+
+    private void ScheduleCheckpoint() => _checkpointDueAt = (time.GetUtcNow() + _options.CheckpointInterval).UtcTicks;
+
+    /// <summary>Writes a checkpoint taken after a successful commit. A failure costs only a longer replay.</summary>
+    private async Task WriteCheckpointAsync(StoreState checkpoint)
+    {
+        _checkpointing = true;
         try
         {
-            await GrainFactory.GetGrain<ICustomerGrain>(customerId).CancelRentalAsync(rentalId);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            state.State = checkpoint;
+            await state.WriteStateAsync();
+            _checkpointed = checkpoint.Sequence;
+            LedgerMetrics.CheckpointDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e)
         {
-            LogCancelFailed(logger, e, rentalId);
+            LogCheckpointFailed(logger, e, StoreId);
+        }
+        finally
+        {
+            _checkpointing = false;
+            ScheduleCheckpoint();
+        }
+    }
+
+    /// <summary>Best effort: an unconfirmed reservation is checked with the store after Ledger:ReservationTimeout anyway.</summary>
+    private async Task ConfirmReservationAsync(int customerId, Guid rentalId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ICustomerGrain>(customerId).ConfirmRentalAsync(rentalId);
+        }
+        catch (Exception e)
+        {
+            LogConfirmFailed(logger, e, rentalId);
         }
     }
 
@@ -541,96 +606,40 @@ public sealed partial class StoreGrain(
         }
     }
 
-    private void KickDelivery()
+    private void KickSettling()
     {
-        if (!_delivering && _broken is null && _outbox.Exists(e => e.Durable && !e.Done)) _ = DeliverLoopAsync();
+        if (!_settling && _broken is null && _customerPending.Count > 0) _ = SettleLoopAsync();
     }
 
-    private async Task DeliverLoopAsync()
+    /// <summary>Tells the customers' accounts about committed returns (rental closed, fee owed), then clears customer_pending.</summary>
+    private async Task SettleLoopAsync()
     {
-        _delivering = true;
+        _settling = true;
         try
         {
-            while (_broken is null)
+            while (_broken is null && _customerPending.Count > 0)
             {
-                var batch = _outbox.Where(e => e.Durable && !e.Done).Take(_options.OutboxBatchSize).ToList();
-                if (batch.Count == 0) return;
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var batch = _customerPending.GetRange(0, Math.Min(_customerPending.Count, _options.PublishBatchSize));
                 try
                 {
-                    await DeliverAsync(batch);
-                    LedgerMetrics.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    _deliveryFailures = 0;
-                    _outbox.RemoveAll(e => e.Done);
-                    _ = FlushQuietlyAsync(); // persist the clean-up (merged into the next write when one is due anyway)
+                    // Closing is idempotent on the customer's side, so a repeat after a failure changes nothing.
+                    await Task.WhenAll(batch.Select(r => GrainFactory.GetGrain<ICustomerGrain>(r.CustomerId!.Value)
+                        .CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee)));
+                    await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
+                    _customerPending.RemoveRange(0, batch.Count);
+                    _settleFailures = 0;
                 }
-                catch (Exception e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var delay = Backoff(++_deliveryFailures);
-                    LogDeliveryFailed(logger, e, StoreId, batch.Count, delay.TotalMilliseconds);
+                    var delay = Backoff(++_settleFailures);
+                    LogSettleFailed(logger, e, StoreId, batch.Count, delay.TotalMilliseconds);
                     await WaitBeforeRetryAsync(delay);
                 }
             }
         }
         finally
         {
-            _delivering = false;
-        }
-    }
-
-    private async Task DeliverAsync(List<OutboxEntry> batch)
-    {
-        var forHistory = batch.Where(e => !e.InHistory).ToList();
-        if (forHistory.Count > 0)
-        {
-            try
-            {
-                await history.WriteAsync(StoreId, forHistory);
-                foreach (var e in forHistory) e.InHistory = true;
-            }
-            catch (Exception e) when (forHistory.Count > 1 && e is not OperationCanceledException)
-            {
-                // One bad entry must not hold the others back: write them one by one; what still fails stays
-                // in the outbox (and in the logs) and is retried with backoff.
-                Exception? last = null;
-                foreach (var entry in forHistory)
-                {
-                    try
-                    {
-                        await history.WriteAsync(StoreId, [entry]);
-                        entry.InHistory = true;
-                    }
-                    catch (Exception single) when (single is not OperationCanceledException)
-                    {
-                        last = single;
-                        LogHistoryEntryFailed(logger, single, StoreId, entry.TransactionId);
-                    }
-                }
-                if (last is not null)
-                {
-                    _reloadUnpublished = true; // the ones that did get in are unpublished rows in PostgreSQL
-                    throw new LedgerUnavailableException("Some outbox entries could not be written to the history tables.", last);
-                }
-            }
-        }
-        foreach (var e in forHistory.Where(e => e.InHistory))
-        {
-            Enqueue(new OutgoingEvent(e.Outcome.EventId!.Value.ToString("D"), e.EventType, StoreId, e.EventJson));
-        }
-        KickPublishing();
-        foreach (var e in batch.Where(e => !e.CustomerSettled))
-        {
-            var receipt = e.Outcome.Receipt!;
-            var customer = GrainFactory.GetGrain<ICustomerGrain>(receipt.CustomerId!.Value);
-            if (receipt.Return is { } ret)
-            {
-                await customer.CloseRentalAsync(ret.RentalId, ret.FeePaid ? 0m : ret.LateFee);
-            }
-            else
-            {
-                await customer.ConfirmRentalAsync(receipt.TransactionId);
-            }
-            e.CustomerSettled = true;
+            _settling = false;
         }
     }
 
@@ -706,12 +715,6 @@ public sealed partial class StoreGrain(
         await Task.Delay(delay, time);
     }
 
-    private async Task FlushQuietlyAsync()
-    {
-        try { await FlushAsync(); }
-        catch (Exception e) { LogFlushFailed(logger, e, StoreId); }
-    }
-
     /// <summary>What a transaction attempt is about, gathered as checks learn more of it (for its event).</summary>
     private sealed record Attempt(
         Guid TransactionId, string Fingerprint, TransactionKind Kind, DateTimeOffset At, int EmployeeId, int? CustomerId, ImmutableArray<LineRequest> Lines)
@@ -721,18 +724,18 @@ public sealed partial class StoreGrain(
         public int? Days { get; init; }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Store {StoreId}: writing the ledger state failed")]
-    private static partial void LogFlushFailed(ILogger logger, Exception error, int storeId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Store {StoreId}: committing {Count} transactions to the journal failed")]
+    private static partial void LogCommitFailed(ILogger logger, Exception error, int storeId, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: delivering {Count} outbox entries failed; retrying in {DelayMs} ms")]
-    private static partial void LogDeliveryFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: writing the checkpoint failed; the next activation replays more journal")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception error, int storeId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: telling customers about {Count} returns failed; retrying in {DelayMs} ms")]
+    private static partial void LogSettleFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId}: publishing failed with {Count} events waiting; retrying in {DelayMs} ms")]
     private static partial void LogPublishFailed(ILogger logger, Exception error, int storeId, int count, double delayMs);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Store {StoreId}: transaction {TransactionId} cannot be written to the history tables")]
-    private static partial void LogHistoryEntryFailed(ILogger logger, Exception error, int storeId, Guid transactionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cancelling the reservation of rental {RentalId} failed")]
-    private static partial void LogCancelFailed(ILogger logger, Exception error, Guid rentalId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Confirming the reservation of rental {RentalId} failed; the reservation timeout settles it")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception error, Guid rentalId);
 }

@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using TradeMaster.Contracts.Events;
 using TradeMaster.Contracts.Ledger;
+using TradeMaster.Contracts.Grains;
 using TradeMaster.Silo.Ledger;
 
 namespace TradeMaster.Silo.History;
@@ -10,8 +11,9 @@ namespace TradeMaster.Silo.History;
 public sealed record RememberedTransaction(int StoreId, string Fingerprint, TransactionOutcome Outcome);
 
 /// <summary>
-/// The relational history of the ledger (seed task 1): the outbox writes each transaction here exactly once
-/// (keyed on the transaction id), and a retried request that the grain no longer remembers is answered from here.
+/// The relational history of the ledger (seed task 1), which is also each store's journal: a store grain commits
+/// every batch of transactions here before answering, replays it after its checkpoint when it activates, and
+/// answers a retried request it no longer remembers from here.
 /// </summary>
 public sealed class LedgerHistory(NpgsqlDataSource dataSource)
 {
@@ -77,65 +79,154 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>Writes outbox entries in one database transaction; entries already written change nothing.</summary>
-    public async Task WriteAsync(int storeId, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Commits a batch of journal entries: the transactions, their detail rows, their events and the stock deltas,
+    /// as one statement batch (one round trip, one implicit database transaction — all or nothing). A transaction id
+    /// that is already recorded, or a <c>store_seq</c> another activation of the store already wrote, fails the
+    /// whole batch.
+    /// </summary>
+    public async Task CommitAsync(int storeId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
         if (entries.Count == 0) return;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var n = entries.Count;
+        var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
+        var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
+        var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
+        var sequences = new long[n]; var pending = new bool[n];
+        var rows = new HistoryRows(storeId);
+        for (var i = 0; i < n; i++)
+        {
+            var e = entries[i];
+            var o = e.Outcome;
+            ids[i] = e.TransactionId; stores[i] = storeId; kinds[i] = WireNames.Of(o.Kind);
+            statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
+            eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
+            dates[i] = e.LocalDate;
+            outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
+            payloads[i] = e.EventJson;
+            sequences[i] = e.Sequence;
+            pending[i] = e.CustomerPending;
+            rows.Add(e);
+        }
 
-        var inserted = new HashSet<Guid>();
-        await using (var ledger = new NpgsqlCommand(
+        await using var batch = dataSource.CreateBatch();
+        var ledger = new NpgsqlBatchCommand(
             """
             insert into ledger_transactions
-                (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome, event_payload)
+                (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome,
+                 event_payload, store_seq, customer_pending)
             select * from unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[])
-            on conflict (transaction_id) do nothing
-            returning transaction_id
+                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[], $12::bigint[], $13::bool[])
+            """);
+        ledger.Parameters.Add(new NpgsqlParameter { Value = ids });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = stores });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = kinds });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = statuses });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = fingerprints });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = eventIds });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = types });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = times });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = dates });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = sequences });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = pending });
+        batch.BatchCommands.Add(ledger);
+        rows.AddTo(batch);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A checkpoint rebuilt from the relational tables, for a store whose grain state is missing: <c>stock</c> and
+    /// the open rentals are updated in the same database transaction as the journal, so read together (one
+    /// snapshot) they are the store as of its last journal entry.
+    /// </summary>
+    public async Task<StoreState> LoadCheckpointFromTablesAsync(int storeId, IReadOnlyDictionary<int, ItemDetails> items, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var stock = new Dictionary<int, StockEntry>();
+        await using (var command = new NpgsqlCommand(
+            "select item_id, copies_for_sale, rental_copies_owned, rental_copies_out from stock where store_id = $1", connection, tx))
+        {
+            command.Parameters.AddWithValue(storeId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) stock[reader.GetInt32(0)] = new StockEntry(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
+        }
+        long sequence;
+        await using (var command = new NpgsqlCommand("select coalesce(max(store_seq), 0) from ledger_transactions where store_id = $1", connection, tx))
+        {
+            command.Parameters.AddWithValue(storeId);
+            sequence = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        var rentals = new Dictionary<Guid, OpenRentalEntry>();
+        await using (var command = new NpgsqlCommand(
+            """
+            select r.rental_id, r.customer_id, r.started_at, r.local_date, r.due_date, l.item_id, l.quantity, l.daily_price
+            from rentals r join rental_lines l using (rental_id)
+            where r.store_id = $1 and r.status = 'open' order by r.rental_id, l.line_number
             """, connection, tx))
         {
-            var n = entries.Count;
-            var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
-            var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
-            var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
-            for (var i = 0; i < n; i++)
+            command.Parameters.AddWithValue(storeId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                var e = entries[i];
-                var o = e.Outcome;
-                ids[i] = e.TransactionId; stores[i] = storeId; kinds[i] = WireNames.Of(o.Kind);
-                statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
-                eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
-                dates[i] = e.LocalDate;
-                outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
-                payloads[i] = e.EventJson;
+                var rentalId = reader.GetGuid(0);
+                var item = items.GetValueOrDefault(reader.GetInt32(5));
+                var line = new RentalLineEntry(reader.GetInt32(5), reader.GetInt32(6), reader.GetDecimal(7),
+                    item?.Title ?? "", item?.MediaType ?? MediaType.Book, item?.Genre ?? "");
+                rentals[rentalId] = rentals.TryGetValue(rentalId, out var open)
+                    ? open with { Lines = open.Lines.Add(line) }
+                    : new OpenRentalEntry(rentalId, reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateOnly>(3),
+                        reader.GetFieldValue<DateOnly>(4), [line], CustomerKey: null);
             }
-            ledger.Parameters.Add(new NpgsqlParameter { Value = ids });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = stores });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = kinds });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = statuses });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = fingerprints });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = eventIds });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = types });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = times });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = dates });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-            ledger.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-            await using var reader = await ledger.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) inserted.Add(reader.GetGuid(0));
-        }
-
-        if (inserted.Count > 0)
-        {
-            var rows = new HistoryRows(storeId);
-            foreach (var entry in entries)
-            {
-                if (inserted.Contains(entry.TransactionId)) rows.Add(entry);
-            }
-            await using var batch = rows.ToBatch(connection, tx);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
+        return new StoreState { Initialized = true, Stock = stock, OpenRentals = rentals, Sequence = sequence };
+    }
+
+    public sealed record JournalRecord(long Sequence, string Fingerprint, TransactionOutcome Outcome);
+
+    /// <summary>This store's journal after <paramref name="afterSequence"/>, in the order it was applied.</summary>
+    public async Task<List<JournalRecord>> LoadJournalAsync(int storeId, long afterSequence, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select store_seq, request_fingerprint, outcome from ledger_transactions
+            where store_id = $1 and store_seq > $2 order by store_seq
+            """);
+        command.Parameters.AddWithValue(storeId);
+        command.Parameters.AddWithValue(afterSequence);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var journal = new List<JournalRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            journal.Add(new JournalRecord(reader.GetInt64(0), reader.GetString(1),
+                JsonSerializer.Deserialize<TransactionOutcome>(reader.GetString(2), OutcomeJson)!));
+        }
+        return journal;
+    }
+
+    /// <summary>Accepted returns of this store whose customer account has not been told yet.</summary>
+    public async Task<List<Receipt>> LoadCustomerPendingAsync(int storeId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select outcome from ledger_transactions where store_id = $1 and customer_pending order by store_seq");
+        command.Parameters.AddWithValue(storeId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var receipts = new List<Receipt>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            receipts.Add(JsonSerializer.Deserialize<TransactionOutcome>(reader.GetString(0), OutcomeJson)!.Receipt!);
+        }
+        return receipts;
+    }
+
+    public async Task MarkCustomerSettledAsync(IReadOnlyCollection<Guid> transactionIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("update ledger_transactions set customer_pending = false where transaction_id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
@@ -148,7 +239,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             _payments = new(), _refusals = new();
         private readonly Dictionary<int, (int Sale, int Out)> _stock = [];
 
-        public void Add(OutboxEntry entry)
+        public void Add(JournalEntry entry)
         {
             var outcome = entry.Outcome;
             if (outcome.Receipt is not { } r)
@@ -189,9 +280,8 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             }
         }
 
-        public NpgsqlBatch ToBatch(NpgsqlConnection connection, NpgsqlTransaction tx)
+        public void AddTo(NpgsqlBatch batch)
         {
-            var batch = new NpgsqlBatch(connection, tx);
             // Order matters: rentals before the returns that close them (foreign key), everything before stock.
             _sales.AddTo(batch, storeId, """
                 insert into sales (transaction_id, employee_id, customer_id, occurred_at, local_date, total, store_id)
@@ -239,7 +329,6 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 command.Parameters.Add(new NpgsqlParameter { Value = storeId });
                 batch.BatchCommands.Add(command);
             }
-            return batch;
         }
 
         private void Stock(int itemId, int sale, int @out)

@@ -11,13 +11,11 @@ public static class LedgerMetrics
 
     public static readonly Counter<long> Transactions = Meter.CreateCounter<long>("tm.ledger.transactions", description: "Transactions recorded (accepted or refused).");
 
-    public static readonly Histogram<int> FlushBatchSize = Meter.CreateHistogram<int>("tm.ledger.flush.batch_size", description: "Transactions made durable by one state write.");
+    public static readonly Histogram<int> CommitBatchSize = Meter.CreateHistogram<int>("tm.ledger.commit.batch_size", description: "Transactions made durable by one journal commit.");
 
-    public static readonly Histogram<double> FlushDuration = Meter.CreateHistogram<double>("tm.ledger.flush.duration", "ms", "Duration of one grain state write.");
+    public static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("tm.ledger.commit.duration", "ms", "Duration of one journal commit (one PostgreSQL statement batch).");
 
-    public static readonly Histogram<double> DeliveryDuration = Meter.CreateHistogram<double>("tm.ledger.outbox.delivery.duration", "ms", "Duration of one outbox delivery round.");
+    public static readonly Histogram<double> CheckpointDuration = Meter.CreateHistogram<double>("tm.ledger.checkpoint.duration", "ms", "Duration of one store checkpoint (grain state write).");
 
     public static readonly Histogram<double> PublishDuration = Meter.CreateHistogram<double>("tm.ledger.publish.duration", "ms", "Duration of one publish call plus its acknowledgement in the history table.");
-
-    public static readonly Histogram<int> OutboxSize = Meter.CreateHistogram<int>("tm.ledger.outbox.size", description: "Outbox entries carried by a state write.");
 }

@@ -36,35 +36,29 @@ public sealed record OpenRentalEntry(
     [property: Id(6)] string? CustomerKey);
 
 /// <summary>
-/// A transaction recorded in the same state write as its effect on stock, waiting to reach the history tables
-/// and (for returns) the customer's account. Removed once both acknowledged: from then on the history row holds
-/// the event, and the transport is fed from there (ledger_transactions.published_at).
+/// A transaction applied to the store's memory and committed to the journal (the history tables) with its batch.
+/// Lives only in memory: once committed, the history row holds it (and its event until the transport acknowledges).
 /// </summary>
-[GenerateSerializer, Alias("tm.outbox-entry.v1")]
-public sealed record OutboxEntry(
-    [property: Id(0)] Guid TransactionId,
-    [property: Id(1)] string Fingerprint,
-    [property: Id(2)] TransactionOutcome Outcome,
-    [property: Id(3)] string EventType,
-    [property: Id(4)] byte[] EventJson,
-    [property: Id(5)] int? EmployeeId,
-    [property: Id(6)] int? CustomerId,
-    [property: Id(11)] DateOnly LocalDate) // Id 7 (requested lines) was never read and is retired
+public sealed record JournalEntry(
+    long Sequence,
+    Guid TransactionId,
+    string Fingerprint,
+    TransactionOutcome Outcome,
+    string EventType,
+    byte[] EventJson,
+    int? EmployeeId,
+    int? CustomerId,
+    DateOnly LocalDate)
 {
-    [Id(8)] public bool InHistory { get; set; }
-
-    /// <summary>True when nothing is owed to a customer account (every kind but an accepted return).</summary>
-    [Id(10)] public bool CustomerSettled { get; set; }
-
-    /// <summary>In memory only: the state write holding this entry succeeded, so it may leave the store.</summary>
-    public bool Durable { get => _durable; set => _durable = value; }
-
-    [NonSerialized] private bool _durable;
-
-    public bool Done => InHistory && CustomerSettled;
+    /// <summary>An accepted return: the customer's account must close the rental (and owe its fee) once committed.</summary>
+    public bool CustomerPending => Outcome.Receipt?.Return is not null;
 }
 
-/// <summary>What the store grain persists: live stock, open rentals and the outbox. One row in OrleansStorage.</summary>
+/// <summary>
+/// The store grain's checkpoint (one row in OrleansStorage): stock and open rentals as of journal entry
+/// <see cref="Sequence"/>. An activation loads it and replays the journal after it; it is written every
+/// Ledger:CheckpointInterval, never on the answer path.
+/// </summary>
 [GenerateSerializer, Alias("tm.store-state.v1")]
 public sealed record StoreState
 {
@@ -74,5 +68,8 @@ public sealed record StoreState
 
     [Id(2)] public Dictionary<Guid, OpenRentalEntry> OpenRentals { get; init; } = [];
 
-    [Id(3)] public List<OutboxEntry> Outbox { get; init; } = [];
+    // Id 3 (the outbox, before the journal) is retired: an old row's outbox is skipped when read.
+
+    /// <summary>The store_seq of the last journal entry this checkpoint includes.</summary>
+    [Id(4)] public long Sequence { get; init; }
 }

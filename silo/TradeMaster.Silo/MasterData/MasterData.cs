@@ -72,20 +72,6 @@ public sealed class MasterDataReader(NpgsqlDataSource dataSource)
         return items.ToFrozenDictionary();
     }
 
-    public async Task<Dictionary<int, StockEntry>> LoadStockAsync(int storeId, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand(
-            "select item_id, copies_for_sale, rental_copies_owned, rental_copies_out from stock where store_id = $1");
-        command.Parameters.AddWithValue(storeId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var stock = new Dictionary<int, StockEntry>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            stock[reader.GetInt32(0)] = new StockEntry(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
-        }
-        return stock;
-    }
-
     public async Task<CustomerRecord?> LoadCustomerAsync(int customerId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("select customer_id, cpf, active from customers where customer_id = $1");

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using TradeMaster.Contracts.Events;
+using TradeMaster.Contracts.Grains;
+using TradeMaster.Contracts.Ledger;
+using TradeMaster.Silo.History;
+using TradeMaster.Silo.Ledger;
+using TradeMaster.Testing;
+
+namespace TradeMaster.Silo.Tests;
+
+/// <summary>
+/// The store grain's durability: each batch is committed to the journal (the history tables) before anyone is
+/// answered, and the grain state is only a checkpoint. A silo that dies before checkpointing, or a checkpoint that
+/// is lost outright, must come back with exactly the same store.
+/// </summary>
+public sealed class JournalTests
+{
+    private const int Store = 2;
+    private const int Customer = 77;
+    private static readonly Dictionary<string, string?> NoCheckpoints = new() { ["Ledger:CheckpointInterval"] = "01:00:00" };
+
+    public enum CheckpointFate { OlderThanTheJournal, Lost }
+
+    [Theory]
+    [InlineData(CheckpointFate.OlderThanTheJournal)]
+    [InlineData(CheckpointFate.Lost)]
+    public async Task NewSilo_CheckpointBehindOrLost_RebuildsTheSameStoreFromTheJournal(CheckpointFate fate)
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_" + fate.ToString().ToLowerInvariant());
+        SaleCommand sale;
+        TransactionOutcome saleOutcome, rental;
+        StockLevel[] before;
+        int clerk, saleItem, rentalItem;
+        string rentalCustomerKey;
+        await using (var first = await LedgerHost.StartAsync(connectionString, settings: NoCheckpoints))
+        {
+            clerk = await first.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+            saleItem = await first.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and copies_for_sale > 5 and i.sellable and i.active order by 1 limit 1");
+            rentalItem = await first.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and rental_copies_owned > 2 and i.rentable and i.active order by 1 limit 1");
+            var store = first.Grains.GetGrain<IStoreGrain>(Store);
+            await store.GetPendingEventCountAsync(); // activated: the opening checkpoint is written
+            await Exec(connectionString, "create table saved_checkpoints as select * from orleansstorage");
+
+            sale = LedgerFixture.Sale(clerk, saleItem, 2);
+            saleOutcome = await store.SellAsync(sale);
+            rental = await store.RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem, quantity: 2));
+            var closed = await store.RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem));
+            var returned = await store.ReturnAsync(new ReturnCommand(Guid.NewGuid(), clerk, closed.TransactionId, null, null));
+            Assert.True(saleOutcome.Accepted && rental.Accepted && closed.Accepted && returned.Accepted);
+            before = [(await store.GetStockAsync(saleItem))!, (await store.GetStockAsync(rentalItem))!];
+            rentalCustomerKey = first.Publisher.DataOf(EventTypes.RentalStarted).Select(d => d.GetProperty("customer").GetProperty("key").GetString()!).First();
+        }
+
+        // The silo stopped cleanly and checkpointed; put the store back to what a crash would have left.
+        await Exec(connectionString, fate == CheckpointFate.Lost
+            ? "delete from orleansstorage o using saved_checkpoints s where o.grainidhash = s.grainidhash and o.graintypehash = s.graintypehash and o.grainidn0 = s.grainidn0 and o.grainidn1 = s.grainidn1"
+            : "update orleansstorage o set payloadbinary = s.payloadbinary from saved_checkpoints s where o.grainidhash = s.grainidhash and o.graintypehash = s.graintypehash and o.grainidn0 = s.grainidn0 and o.grainidn1 = s.grainidn1");
+
+        await using var second = await LedgerHost.StartAsync(connectionString, settings: NoCheckpoints);
+        var again = second.Grains.GetGrain<IStoreGrain>(Store);
+        Assert.Equal(before[0], await again.GetStockAsync(saleItem));
+        Assert.Equal(before[1], await again.GetStockAsync(rentalItem));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(saleOutcome), System.Text.Json.JsonSerializer.Serialize(await again.SellAsync(sale)));
+        Assert.Equal(before[0], await again.GetStockAsync(saleItem));
+
+        var returnIt = await again.ReturnAsync(new ReturnCommand(Guid.NewGuid(), clerk, rental.TransactionId, null, null));
+        Assert.True(returnIt.Accepted, returnIt.Refusal?.Message);
+        Assert.Equal(before[1].RentalCopiesOut - 2, (await again.GetStockAsync(rentalItem))!.RentalCopiesOut);
+        await Poll.UntilAsync(() => second.Publisher.DataOf(EventTypes.RentalReturned).Any(), TimeSpan.FromSeconds(10), "the return is published");
+        var returnEvent = second.Publisher.DataOf(EventTypes.RentalReturned).Single();
+        Assert.Equal(rentalCustomerKey, returnEvent.GetProperty("customer").GetProperty("key").GetString());
+        Assert.Equal(1L, await second.ScalarAsync<long>("select count(*) from sales where transaction_id = $1", sale.TransactionId));
+        Assert.Equal(before[1].RentalCopiesOut - 2, await second.ScalarAsync<int>($"select rental_copies_out from stock where store_id = {Store} and item_id = $1", rentalItem));
+    }
+
+    [Fact]
+    public async Task CommitAsync_OneTransactionIdAlreadyRecorded_RecordsNothingOfTheBatch()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_atomic");
+        await using var host = await LedgerHost.StartAsync(connectionString);
+        var clerk = await host.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+        var item = await host.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and copies_for_sale > 5 and i.sellable and i.active order by 1 limit 1");
+        var recorded = await host.Grains.GetGrain<IStoreGrain>(Store).SellAsync(LedgerFixture.Sale(clerk, item));
+        var history = host.Services.GetRequiredService<LedgerHistory>();
+
+        var fresh = Refused(Guid.NewGuid(), sequence: 1_000);
+        var duplicate = Refused(recorded.TransactionId, sequence: 1_001);
+        await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync(1, [fresh, duplicate]));
+        Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", fresh.TransactionId));
+
+        // The fence: a store_seq another activation of the store already wrote.
+        var usedSequence = await host.ScalarAsync<long>($"select max(store_seq) from ledger_transactions where store_id = {Store}");
+        var stale = Refused(Guid.NewGuid(), usedSequence);
+        await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync(Store, [stale]));
+        Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", stale.TransactionId));
+    }
+
+    private static JournalEntry Refused(Guid transactionId, long sequence)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var outcome = new TransactionOutcome(transactionId, TransactionKind.Sale, Store, null,
+            new Refusal(RefusalCodes.InsufficientStock, "test"), Guid.NewGuid(), now);
+        return new JournalEntry(sequence, transactionId, "fingerprint", outcome, EventTypes.TransactionRefused, "{}"u8.ToArray(), null, null,
+            DateOnly.FromDateTime(now.UtcDateTime));
+    }
+
+    private static async Task Exec(string connectionString, string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await dataSource.CreateCommand(sql).ExecuteNonQueryAsync();
+    }
+}
