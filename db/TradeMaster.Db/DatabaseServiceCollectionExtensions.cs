@@ -20,8 +20,23 @@ public static class DatabaseServiceCollectionExtensions
             var connectionString = configuration.GetConnectionString(ConnectionStringName)
                 ?? throw new InvalidOperationException(
                     $"ConnectionStrings:{ConnectionStringName} is not set (environment: ConnectionStrings__{ConnectionStringName}).");
-            return new NpgsqlDataSourceBuilder(connectionString) { Name = "trademaster" }.Build();
+            return new NpgsqlDataSourceBuilder(Tuned(connectionString)) { Name = "trademaster" }.Build();
         });
         return services;
+    }
+
+    /// <summary>
+    /// Tunes a connection string for the ledger's traffic: automatic preparation unless it sets its own (the
+    /// ledger sends the same few statements thousands of times a second, and a prepared statement skips
+    /// PostgreSQL's parse and plan) and no session reset when a connection goes back to the pool (TradeMaster
+    /// never changes session state, and the reset costs five statements per pooled use — measured with
+    /// pg_stat_statements under load).
+    /// </summary>
+    public static string Tuned(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
+        builder.NoResetOnClose = true;
+        return builder.ConnectionString;
     }
 }

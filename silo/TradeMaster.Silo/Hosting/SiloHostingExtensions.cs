@@ -70,7 +70,7 @@ public static class SiloHostingExtensions
             silo.AddAdoNetGrainStorage(StorageNames.Ledger, o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
+                o.ConnectionString = DatabaseServiceCollectionExtensions.Tuned(connectionString);
             });
             silo.AddActivityPropagation();
             if (configuration.GetValue("Dashboard:Enabled", true))
