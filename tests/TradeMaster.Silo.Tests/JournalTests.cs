@@ -29,7 +29,8 @@ public sealed class JournalTests
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("journal_" + fate.ToString().ToLowerInvariant());
         SaleCommand sale;
-        TransactionOutcome saleOutcome, rental;
+        TransactionOutcome saleOutcome, rental, closed;
+        decimal lateFee;
         StockLevel[] before;
         int clerk, saleItem, rentalItem;
         string rentalCustomerKey;
@@ -45,9 +46,12 @@ public sealed class JournalTests
             sale = LedgerFixture.Sale(clerk, saleItem, 2);
             saleOutcome = await store.SellAsync(sale);
             rental = await store.RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem, quantity: 2));
-            var closed = await store.RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem));
+            // Rented ten days ago for three days, back today without paying: a late fee the customer owes.
+            closed = await store.RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem) with { StartedAt = DateTimeOffset.UtcNow.AddDays(-10) });
             var returned = await store.ReturnAsync(new ReturnCommand(Guid.NewGuid(), clerk, closed.TransactionId, null, null));
             Assert.True(saleOutcome.Accepted && rental.Accepted && closed.Accepted && returned.Accepted);
+            lateFee = returned.Receipt!.Return!.LateFee;
+            Assert.True(lateFee > 0);
             before = [(await store.GetStockAsync(saleItem))!, (await store.GetStockAsync(rentalItem))!];
             rentalCustomerKey = first.Publisher.DataOf(EventTypes.RentalStarted).Select(d => d.GetProperty("customer").GetProperty("key").GetString()!).First();
         }
@@ -59,6 +63,11 @@ public sealed class JournalTests
 
         await using var second = await LedgerHost.StartAsync(connectionString, settings: NoCheckpoints);
         var again = second.Grains.GetGrain<IStoreGrain>(Store);
+        // The customer's account only wrote its state when it took the reservations: the return reaches it from the
+        // history tables when it activates.
+        var account = (await second.Grains.GetGrain<ICustomerGrain>(Customer).GetAccountAsync())!;
+        Assert.Equal([rental.TransactionId], account.OpenRentals.Select(r => r.RentalId));
+        Assert.Equal(lateFee, account.UnpaidLateFees);
         Assert.Equal(before[0], await again.GetStockAsync(saleItem));
         Assert.Equal(before[1], await again.GetStockAsync(rentalItem));
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(saleOutcome), System.Text.Json.JsonSerializer.Serialize(await again.SellAsync(sale)));

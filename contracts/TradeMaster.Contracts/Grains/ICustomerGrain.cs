@@ -16,12 +16,12 @@ public interface ICustomerGrain : IGrainWithIntegerKey
     /// <summary>Holds rental copies against the limit. Idempotent on the rental id. Null means accepted.</summary>
     Task<Refusal?> ReserveRentalAsync(RentalReservation reservation);
 
-    /// <summary>Undoes a reservation whose rental the store could not record.</summary>
-    Task CancelRentalAsync(Guid rentalId);
-
-    /// <summary>The store recorded the rental durably: the reservation is no longer provisional.</summary>
+    /// <summary>The store committed the rental: the reservation is no longer provisional.</summary>
     Task ConfirmRentalAsync(Guid rentalId);
 
-    /// <summary>Closes a rental; an unpaid late fee stays owed and blocks new rentals. Idempotent on the rental id.</summary>
+    /// <summary>
+    /// The store committed the rental's return: the copies leave the limit, an unpaid late fee stays owed and blocks
+    /// new rentals. Idempotent on the rental id.
+    /// </summary>
     Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee);
 }

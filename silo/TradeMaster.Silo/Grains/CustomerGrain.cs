@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using TradeMaster.Contracts.Events;
 using TradeMaster.Contracts.Grains;
 using TradeMaster.Contracts.Ledger;
+using TradeMaster.Silo.History;
 using TradeMaster.Silo.Ledger;
 using TradeMaster.Silo.MasterData;
 
@@ -15,7 +16,7 @@ public sealed record CustomerState
 
     [Id(1)] public decimal UnpaidLateFees { get; set; }
 
-    /// <summary>Recently closed rentals, so a repeated close or a late reservation retry changes nothing.</summary>
+    /// <summary>Recently closed rentals, so a late reservation retry changes nothing.</summary>
     [Id(2)] public List<Guid> RecentlyClosed { get; init; } = [];
 
     /// <summary>Reservations the store has not confirmed yet, with when they were taken.</summary>
@@ -25,10 +26,17 @@ public sealed record CustomerState
 /// <summary>
 /// A customer's standing across the chain. Not reentrant: reservations from several stores are taken one at a
 /// time, which is what keeps the rental limit exact under concurrency.
+/// <para>
+/// Only a reservation is written before it is answered: the store commits a rental only after it. Confirmations
+/// and returns change memory only, because the stores' journal already holds them: the next write carries them,
+/// and an activation reconciles the open rentals of its state with the history tables (a return committed but
+/// never delivered here closes the rental and owes its unpaid fee).
+/// </para>
 /// </summary>
 public sealed class CustomerGrain(
     [PersistentState("customer", StorageNames.Ledger)] IPersistentState<CustomerState> state,
     MasterDataReader masterDataReader,
+    LedgerHistory history,
     IOptions<LedgerOptions> options,
     TimeProvider time) : Grain, ICustomerGrain
 {
@@ -44,6 +52,11 @@ public sealed class CustomerGrain(
         if (_customer is not null)
         {
             _customerKey = CustomerKeys.Compute(_customer.Cpf, options.Value.CustomerKeySecretBytes());
+        }
+        // The state is a consistent snapshot of memory at its last write; what was returned since is in history.
+        foreach (var (rentalId, unpaidFee) in await history.ReturnedRentalsAsync(state.State.OpenRentals.Keys, cancellationToken))
+        {
+            Close(rentalId, unpaidFee);
         }
     }
 
@@ -115,21 +128,21 @@ public sealed class CustomerGrain(
         if (changed) await state.WriteStateAsync();
     }
 
-    public async Task CancelRentalAsync(Guid rentalId)
+    /// <summary>Memory only (see the class remarks): the store's journal holds the return.</summary>
+    public Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee)
     {
-        var removed = state.State.OpenRentals.Remove(rentalId);
-        if (state.State.Unconfirmed.Remove(rentalId) || removed) await state.WriteStateAsync();
+        Close(rentalId, unpaidLateFee);
+        return Task.CompletedTask;
     }
 
-    public async Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee)
+    /// <summary>Only an open rental closes, so its fee is owed once, however often the close is delivered.</summary>
+    private void Close(Guid rentalId, decimal unpaidLateFee)
     {
         var s = state.State;
-        if (s.RecentlyClosed.Contains(rentalId)) return;
-        s.OpenRentals.Remove(rentalId);
+        if (!s.OpenRentals.Remove(rentalId)) return;
         s.Unconfirmed.Remove(rentalId);
         s.UnpaidLateFees += unpaidLateFee;
         s.RecentlyClosed.Add(rentalId);
         if (s.RecentlyClosed.Count > ClosedMemory) s.RecentlyClosed.RemoveRange(0, s.RecentlyClosed.Count - ClosedMemory);
-        await state.WriteStateAsync();
     }
 }

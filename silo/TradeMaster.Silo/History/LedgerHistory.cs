@@ -79,6 +79,19 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
+    /// <summary>Of these rentals, the ones the history tables say were returned, with the late fee left unpaid.</summary>
+    public async Task<Dictionary<Guid, decimal>> ReturnedRentalsAsync(IReadOnlyCollection<Guid> rentalIds, CancellationToken cancellationToken = default)
+    {
+        var returned = new Dictionary<Guid, decimal>();
+        if (rentalIds.Count == 0) return returned;
+        await using var command = dataSource.CreateCommand(
+            "select rental_id, case when fee_paid then 0 else late_fee end from returns where rental_id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = rentalIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) returned[reader.GetGuid(0)] = reader.GetDecimal(1);
+        return returned;
+    }
+
     /// <summary>
     /// Commits a batch of journal entries: the transactions, their detail rows, their events and the stock deltas,
     /// as one statement batch (one round trip, one implicit database transaction — all or nothing). A transaction id
