@@ -26,8 +26,8 @@ namespace TradeMaster.Silo.Grains;
 /// The grain's Orleans state (ADO.NET storage) is a checkpoint of stock and open rentals as of a journal position,
 /// written every <c>Ledger:CheckpointInterval</c> off the answer path; an activation loads it and replays the
 /// journal after it. After each commit the batch's events go to the transport (the history row keeps each event
-/// until the transport acknowledges it, <c>published_at</c>) and accepted returns to the customers' accounts
-/// (<c>customer_pending</c>), both with retries. Publishing never delays an answer.
+/// until the transport acknowledges it, <c>unpublished_events</c>) and accepted returns to the customers' accounts
+/// (<c>unsettled_returns</c>), both with retries. Publishing never delays an answer.
 /// </para>
 /// </summary>
 [Reentrant]
@@ -611,7 +611,7 @@ public sealed partial class StoreGrain(
         if (!_settling && _broken is null && _customerPending.Count > 0) _ = SettleLoopAsync();
     }
 
-    /// <summary>Tells the customers' accounts about committed returns (rental closed, fee owed), then clears customer_pending.</summary>
+    /// <summary>Tells the customers' accounts about committed returns (rental closed, fee owed), then forgets them (<c>unsettled_returns</c>).</summary>
     private async Task SettleLoopAsync()
     {
         _settling = true;

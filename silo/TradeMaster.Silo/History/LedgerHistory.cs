@@ -40,9 +40,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             """
-            select event_id, event_type, event_payload from ledger_transactions
-            where store_id = $1 and published_at is null and event_payload is not null
-            order by recorded_at, transaction_id limit $2
+            select l.event_id, l.event_type, l.event_payload
+            from unpublished_events u join ledger_transactions l using (event_id)
+            where u.store_id = $1 order by u.store_seq limit $2
             """);
         command.Parameters.AddWithValue(storeId);
         command.Parameters.AddWithValue(limit);
@@ -57,15 +57,15 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
 
     public async Task<long> CountUnpublishedAsync(int storeId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "select count(*) from ledger_transactions where store_id = $1 and published_at is null and event_payload is not null");
+        await using var command = dataSource.CreateCommand("select count(*) from unpublished_events where store_id = $1");
         command.Parameters.AddWithValue(storeId);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>The transport acknowledged these events.</summary>
     public async Task MarkPublishedAsync(IReadOnlyCollection<Guid> eventIds, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("update ledger_transactions set published_at = now() where event_id = any($1)");
+        await using var command = dataSource.CreateCommand("delete from unpublished_events where event_id = any($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = eventIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -105,7 +105,8 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
         var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
         var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
-        var sequences = new long[n]; var pending = new bool[n];
+        var sequences = new long[n];
+        var returns = new List<(Guid TransactionId, long Sequence)>();
         var rows = new HistoryRows(storeId);
         for (var i = 0; i < n; i++)
         {
@@ -118,7 +119,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
             payloads[i] = e.EventJson;
             sequences[i] = e.Sequence;
-            pending[i] = e.CustomerPending;
+            if (e.CustomerPending) returns.Add((e.TransactionId, e.Sequence));
             rows.Add(e);
         }
 
@@ -127,9 +128,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             """
             insert into ledger_transactions
                 (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome,
-                 event_payload, store_seq, customer_pending)
+                 event_payload, store_seq)
             select * from unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[], $12::bigint[], $13::bool[])
+                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[], $12::bigint[])
             """);
         ledger.Parameters.Add(new NpgsqlParameter { Value = ids });
         ledger.Parameters.Add(new NpgsqlParameter { Value = stores });
@@ -143,9 +144,23 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         ledger.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         ledger.Parameters.Add(new NpgsqlParameter { Value = sequences });
-        ledger.Parameters.Add(new NpgsqlParameter { Value = pending });
         batch.BatchCommands.Add(ledger);
         rows.AddTo(batch);
+        var unpublished = new NpgsqlBatchCommand(
+            "insert into unpublished_events (event_id, store_id, store_seq) select e, $2, s from unnest($1::uuid[], $3::bigint[]) u(e, s)");
+        unpublished.Parameters.Add(new NpgsqlParameter { Value = eventIds });
+        unpublished.Parameters.Add(new NpgsqlParameter { Value = storeId });
+        unpublished.Parameters.Add(new NpgsqlParameter { Value = sequences });
+        batch.BatchCommands.Add(unpublished);
+        if (returns.Count > 0)
+        {
+            var unsettled = new NpgsqlBatchCommand(
+                "insert into unsettled_returns (transaction_id, store_id, store_seq) select t, $2, s from unnest($1::uuid[], $3::bigint[]) u(t, s)");
+            unsettled.Parameters.Add(new NpgsqlParameter { Value = returns.Select(r => r.TransactionId).ToArray() });
+            unsettled.Parameters.Add(new NpgsqlParameter { Value = storeId });
+            unsettled.Parameters.Add(new NpgsqlParameter { Value = returns.Select(r => r.Sequence).ToArray() });
+            batch.BatchCommands.Add(unsettled);
+        }
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -224,7 +239,10 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     public async Task<List<Receipt>> LoadCustomerPendingAsync(int storeId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            "select outcome from ledger_transactions where store_id = $1 and customer_pending order by store_seq");
+            """
+            select l.outcome from unsettled_returns u join ledger_transactions l using (transaction_id)
+            where u.store_id = $1 order by u.store_seq
+            """);
         command.Parameters.AddWithValue(storeId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var receipts = new List<Receipt>();
@@ -237,7 +255,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
 
     public async Task MarkCustomerSettledAsync(IReadOnlyCollection<Guid> transactionIds, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("update ledger_transactions set customer_pending = false where transaction_id = any($1)");
+        await using var command = dataSource.CreateCommand("delete from unsettled_returns where transaction_id = any($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
