@@ -114,6 +114,21 @@ public static class Commands
         var directHigh = await Guarded($"TradeMaster store grains at {highConcurrency}", highConcurrency, baselineWindow,
             () => DirectLedger.RunAsync(target.Grains, mix, highConcurrency, TimeSpan.FromSeconds(2), baselineWindow));
 
+        // The same ledger doing the same work (history rows, event, customer accounts) with group commit off
+        // (Ledger:MaxCommitBatch=1, one commit per transaction), on its own embedded host: the naive ledger that
+        // differs from TradeMaster only in how it writes.
+        Status("baseline: TradeMaster ledger with one commit per transaction (second embedded host)");
+        ClosedLoopResult sameWork, sameWorkHigh;
+        await using (var naiveTarget = await EmbeddedTarget.StartAsync(target.DataDirectory + "-one-commit-per-tx", options.Flag("keep-data"), "--Ledger:MaxCommitBatch=1"))
+        {
+            using var naiveMix = new BenchMix();
+            await PrewarmAsync(naiveTarget, naiveMix, options.Seconds("prewarm", 20));
+            sameWork = await Guarded("Same ledger, 1 commit/tx (MaxCommitBatch=1)", concurrency, baselineWindow,
+                () => DirectLedger.RunAsync(naiveTarget.Grains, naiveMix, concurrency, TimeSpan.FromSeconds(2), baselineWindow, "Same ledger, 1 commit/tx (MaxCommitBatch=1)"));
+            sameWorkHigh = await Guarded($"Same ledger, 1 commit/tx at {highConcurrency}", highConcurrency, baselineWindow,
+                () => DirectLedger.RunAsync(naiveTarget.Grains, naiveMix, highConcurrency, TimeSpan.FromSeconds(2), baselineWindow, "Same ledger, 1 commit/tx (MaxCommitBatch=1)"));
+        }
+
         Status("baseline: bare Kestrel JSON endpoint");
         LoadResult bareSame, bareHigh;
         await using (var bare = await BareKestrel.StartAsync())
@@ -143,7 +158,7 @@ public static class Commands
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
         AnsiConsole.MarkupLine(Markup.Escape($"Load average at start {loadAtStart}, at end {Machine.LoadAverage()}; whole run {started.Elapsed.TotalSeconds:F0} s"));
         if (runs.Count > 0) Tables.Load(runs);
-        Tables.ClosedLoop([pg, naive, naivePerStore, direct, naiveHigh, directHigh]);
+        Tables.ClosedLoop([pg, naive, naivePerStore, direct, sameWork, naiveHigh, directHigh, sameWorkHigh]);
         Tables.Load([(bareSame, null), (bareHigh, null)]);
         if (sink is not null) Tables.Sink(sink);
 
@@ -152,6 +167,8 @@ public static class Commands
             ("TradeMaster grains in-process vs naive ledger (1 grain/worker), same concurrency", direct.PerSecond, naive.PerSecond),
             ("TradeMaster grains in-process vs naive ledger (1 grain/store)", direct.PerSecond, naivePerStore.PerSecond),
             ($"TradeMaster grains in-process vs naive ledger (1 grain/worker), both at concurrency {highConcurrency}", directHigh.PerSecond, naiveHigh.PerSecond),
+            ($"TradeMaster grains vs the same ledger with 1 commit/tx, both at concurrency {concurrency}", direct.PerSecond, sameWork.PerSecond),
+            ($"TradeMaster grains vs the same ledger with 1 commit/tx, both at concurrency {highConcurrency}", directHigh.PerSecond, sameWorkHigh.PerSecond),
             ("TradeMaster grains in-process vs PostgreSQL one-row upsert", direct.PerSecond, pg.PerSecond),
         };
         if (atTargetRate is not null)
@@ -188,6 +205,12 @@ public static class Commands
         targets.Add($"≥ 2× the naive one-write-per-transaction ledger (same run, both at concurrency {highConcurrency})",
             $"{directHigh.PerSecond / naiveHigh.PerSecond:F2}× ({directHigh.PerSecond:N0} vs {naiveHigh.PerSecond:N0}/s)", directHigh.PerSecond >= 2 * naiveHigh.PerSecond,
             "like for like: both through IGrainFactory in-process");
+        foreach (var (n, ours, theirs) in new[] { (concurrency, direct, sameWork), (highConcurrency, directHigh, sameWorkHigh) })
+        {
+            targets.Add($"≥ 2× the same ledger doing the same work with one commit per transaction (same run, concurrency {n})",
+                $"{ours.PerSecond / theirs.PerSecond:F2}× ({ours.PerSecond:N0} vs {theirs.PerSecond:N0}/s)", ours.PerSecond >= 2 * theirs.PerSecond,
+                "Ledger:MaxCommitBatch=1 on a second embedded host");
+        }
         if (sink is not null)
         {
             targets.Add("Sink ≥ 50,000 events/s on one core (validate + transform + write)", $"{sink.CpuEventsPerSecond:N0}/s", sink.CpuEventsPerSecond >= 50_000,

@@ -27,7 +27,8 @@ public sealed class EmbeddedTarget : IAsyncDisposable
 
     public string ConnectionString => _host.Services.GetRequiredService<IConfiguration>().GetConnectionString("TradeMaster")!;
 
-    public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep)
+    /// <param name="settings">More configuration, as command-line arguments (<c>--Ledger:MaxCommitBatch=1</c>).</param>
+    public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep, params string[] settings)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "trademaster-bench", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture));
         if (Directory.Exists(Path.Combine(dataDirectory, "postgres"))) throw new InvalidOperationException($"{dataDirectory} is not fresh; give a new --data directory.");
@@ -40,6 +41,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
             "--Orleans:ServiceId=trademaster-bench",
             // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance.md.
             "--Logging:LogLevel:Orleans=Error",
+            .. settings,
         ]);
         var target = new EmbeddedTarget(host, keep);
         try

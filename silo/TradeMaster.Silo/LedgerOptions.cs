@@ -39,6 +39,13 @@ public sealed class LedgerOptions
     public int RecentAnswersPerStore { get; set; } = 20_000;
 
     /// <summary>
+    /// Transactions one journal commit may carry (group commit takes whatever was applied while the previous
+    /// commit ran, up to this). 1 turns group commit off: one commit per transaction, the naive ledger the
+    /// benchmark compares against.
+    /// </summary>
+    public int MaxCommitBatch { get; set; } = 1000;
+
+    /// <summary>
     /// How often a store grain checkpoints its stock and open rentals (its Orleans state); an activation replays
     /// the journal written since. Never on the answer path.
     /// </summary>

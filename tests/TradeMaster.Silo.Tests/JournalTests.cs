@@ -105,6 +105,28 @@ public sealed class JournalTests
         Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", stale.TransactionId));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task ConcurrentSales_CommitsCapped_EveryCopySoldOnceAndEveryAnswerDurable(int maxCommitBatch)
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync($"journal_cap_{maxCommitBatch}");
+        await using var host = await LedgerHost.StartAsync(connectionString, settings: new Dictionary<string, string?> { ["Ledger:MaxCommitBatch"] = maxCommitBatch.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var clerk = await host.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+        var item = await host.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and copies_for_sale between 3 and 20 and i.sellable and i.active order by 1 limit 1");
+        var store = host.Grains.GetGrain<IStoreGrain>(Store);
+        var copies = (await store.GetStockAsync(item))!.CopiesForSale;
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, copies + 10).Select(_ => store.SellAsync(LedgerFixture.Sale(clerk, item))));
+
+        Assert.Equal(copies, outcomes.Count(o => o.Accepted));
+        Assert.Equal(10, outcomes.Count(o => o.Refusal?.Code == RefusalCodes.InsufficientStock));
+        Assert.Equal(0, (await store.GetStockAsync(item))!.CopiesForSale);
+        Assert.Equal(0, await host.ScalarAsync<int>($"select copies_for_sale from stock where store_id = {Store} and item_id = $1", item));
+        var ids = outcomes.Select(o => o.TransactionId).ToArray();
+        Assert.Equal((long)ids.Length, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = any($1)", ids));
+    }
+
     private static JournalEntry Refused(Guid transactionId, long sequence)
     {
         var now = DateTimeOffset.UtcNow;

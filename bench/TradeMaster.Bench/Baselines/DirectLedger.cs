@@ -10,8 +10,9 @@ namespace TradeMaster.Bench.Baselines;
 /// </summary>
 public static class DirectLedger
 {
-    public static Task<ClosedLoopResult> RunAsync(IGrainFactory grains, BenchMix mix, int concurrency, TimeSpan warmup, TimeSpan duration) =>
-        ClosedLoop.RunAsync("TradeMaster store grains (in-process calls)", concurrency, warmup, duration, async (_, _) =>
+    public static Task<ClosedLoopResult> RunAsync(IGrainFactory grains, BenchMix mix, int concurrency, TimeSpan warmup, TimeSpan duration,
+        string label = "TradeMaster store grains (in-process calls)") =>
+        ClosedLoop.RunAsync(label, concurrency, warmup, duration, async (_, _) =>
         {
             var request = mix.Next();
             var store = grains.GetGrain<IStoreGrain>(request.StoreId);

@@ -55,9 +55,8 @@ public sealed partial class StoreGrain(
 
     // Group commit: entries applied to memory and not yet in the journal, and who waits for them.
     private long _sequence;
-    private List<JournalEntry> _uncommitted = [];
+    private readonly List<(JournalEntry Entry, TaskCompletionSource Committed)> _uncommitted = [];
     private readonly HashSet<Guid> _returnsUncommitted = [];
-    private TaskCompletionSource? _nextCommit;
     private bool _committing;
     private Exception? _broken;
 
@@ -442,34 +441,33 @@ public sealed partial class StoreGrain(
 
     private async Task<TransactionOutcome> AppendAndCommitAsync(JournalEntry entry)
     {
-        _uncommitted.Add(entry);
+        if (_broken is not null) throw new LedgerUnavailableException("The store ledger is restarting; retry.", _broken);
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _uncommitted.Add((entry, committed));
         LedgerMetrics.Transactions.Add(1);
-        await NextCommitAsync();
+        if (!_committing) _ = CommitLoopAsync();
+        await committed.Task;
         return entry.Outcome;
     }
 
-    /// <summary>Completes when a commit that includes every transaction applied before this call has succeeded.</summary>
-    private Task NextCommitAsync()
-    {
-        if (_broken is not null) return Task.FromException(new LedgerUnavailableException("The store ledger is restarting; retry.", _broken));
-        _nextCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var committed = _nextCommit.Task;
-        if (!_committing) _ = CommitLoopAsync();
-        return committed;
-    }
-
+    /// <summary>
+    /// Commits whatever was applied while the previous commit ran, up to <c>Ledger:MaxCommitBatch</c> at a time, and
+    /// completes each transaction's waiter once the commit holding it succeeded.
+    /// </summary>
     private async Task CommitLoopAsync()
     {
         _committing = true;
         try
         {
-            while (_nextCommit is { } commit)
+            while (_uncommitted.Count > 0)
             {
-                _nextCommit = null;
-                var batch = _uncommitted;
-                _uncommitted = [];
-                // Memory now holds exactly the journal up to the end of this batch: the moment to copy a checkpoint.
-                var checkpoint = !_checkpointing && time.GetUtcNow().UtcTicks >= _checkpointDueAt ? TakeCheckpoint() : null;
+                var take = Math.Min(_uncommitted.Count, Math.Max(1, _options.MaxCommitBatch));
+                var waiting = _uncommitted.GetRange(0, take);
+                _uncommitted.RemoveRange(0, take);
+                var batch = waiting.ConvertAll(w => w.Entry);
+                // When nothing else is waiting, memory holds exactly the journal up to this batch: the moment to
+                // copy a checkpoint.
+                var checkpoint = _uncommitted.Count == 0 && !_checkpointing && time.GetUtcNow().UtcTicks >= _checkpointDueAt ? TakeCheckpoint() : null;
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
@@ -482,16 +480,15 @@ public sealed partial class StoreGrain(
                     // reservations of rentals in the batch are settled by the reservation timeout, which asks the store.
                     _broken = e;
                     LogCommitFailed(logger, e, StoreId, batch.Count);
-                    var next = _nextCommit;
-                    _nextCommit = null;
-                    commit.SetException(new LedgerUnavailableException("Recording the transaction failed; retry.", e));
-                    next?.SetException(new LedgerUnavailableException("Recording the transaction failed; retry.", e));
+                    var failure = new LedgerUnavailableException("Recording the transaction failed; retry.", e);
+                    foreach (var (_, committed) in waiting.Concat(_uncommitted)) committed.SetException(failure);
+                    _uncommitted.Clear();
                     DeactivateOnIdle();
                     return;
                 }
                 LedgerMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 LedgerMetrics.CommitBatchSize.Record(batch.Count);
-                commit.SetResult();
+                foreach (var (_, committed) in waiting) committed.SetResult();
                 AfterCommit(batch);
                 if (checkpoint is not null) _ = WriteCheckpointAsync(checkpoint);
             }
