@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -26,8 +28,11 @@ internal sealed class FastSchema
 
     private Kinds _types = Kinds.Any;
     private JsonElement[]? _enum;
-    private string[] _required = [];
+    private byte[]?[]? _enumUtf8;
+    private decimal?[]? _enumNumbers;
+    private byte[][] _required = [];
     private Dictionary<string, FastSchema>? _properties;
+    private Dictionary<string, FastSchema>.AlternateLookup<ReadOnlySpan<char>> _propertiesByChars;
     private bool _additionalProperties = true;
     private FastSchema? _items;
     private int? _minItems, _maxItems, _minLength, _maxLength;
@@ -57,9 +62,10 @@ internal sealed class FastSchema
                     break;
                 case "enum": s._enum = [.. v.EnumerateArray().Select(e => e.Clone())]; break;
                 case "const": s._enum = [v.Clone()]; break;
-                case "required": s._required = [.. v.EnumerateArray().Select(e => e.GetString()!)]; break;
+                case "required": s._required = [.. v.EnumerateArray().Select(e => Encoding.UTF8.GetBytes(e.GetString()!))]; break;
                 case "properties":
                     s._properties = v.EnumerateObject().ToDictionary(p => p.Name, p => Compile(p.Value, root), StringComparer.Ordinal);
+                    s._propertiesByChars = s._properties.GetAlternateLookup<ReadOnlySpan<char>>();
                     break;
                 case "additionalProperties":
                     s._additionalProperties = v.ValueKind switch
@@ -92,6 +98,11 @@ internal sealed class FastSchema
                     if (!Annotations.Contains(keyword.Name)) throw new NotSupportedException($"JSON Schema keyword '{keyword.Name}'.");
                     break;
             }
+        }
+        if (s._enum is not null)
+        {
+            s._enumUtf8 = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(c.GetString()!) : null)];
+            s._enumNumbers = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.Number ? c.GetDecimal() : (decimal?)null)];
         }
         return s;
     }
@@ -163,11 +174,17 @@ internal sealed class FastSchema
 
     private bool InEnum(JsonElement e)
     {
-        foreach (var candidate in _enum!)
+        for (var i = 0; i < _enum!.Length; i++)
         {
+            var candidate = _enum[i];
             if (candidate.ValueKind == JsonValueKind.Number && e.ValueKind == JsonValueKind.Number)
             {
-                if (candidate.GetDecimal() == e.GetDecimal()) return true;
+                if (_enumNumbers![i] == e.GetDecimal()) return true;
+            }
+            else if (candidate.ValueKind == JsonValueKind.String)
+            {
+                // DeepEquals of two strings compares their unescaped text; ValueEquals does that without a string.
+                if (e.ValueKind == JsonValueKind.String && e.ValueEquals(_enumUtf8![i])) return true;
             }
             else if (JsonElement.DeepEquals(candidate, e))
             {
@@ -184,9 +201,10 @@ internal sealed class FastSchema
             if (!e.TryGetProperty(name, out _)) return false;
         }
         if (_properties is null) return _additionalProperties;
+        Span<char> chars = stackalloc char[64];
         foreach (var p in e.EnumerateObject())
         {
-            if (_properties.TryGetValue(p.Name, out var child))
+            if (FindProperty(p, chars) is { } child)
             {
                 if (!child.IsValid(p.Value)) return false;
             }
@@ -196,6 +214,17 @@ internal sealed class FastSchema
             }
         }
         return true;
+    }
+
+    /// <summary>The schema of a property, looked up by its raw UTF-8 name: no string per property of every event.</summary>
+    private FastSchema? FindProperty(JsonProperty p, Span<char> chars)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(p);
+        if (raw.Length <= chars.Length && raw.IndexOf((byte)'\\') < 0 && Ascii.ToUtf16(raw, chars, out var n) == System.Buffers.OperationStatus.Done)
+        {
+            return _propertiesByChars.TryGetValue(chars[..n], out var byChars) ? byChars : null;
+        }
+        return _properties!.TryGetValue(p.Name, out var byName) ? byName : null;
     }
 
     private bool ArrayValid(JsonElement e)
@@ -213,15 +242,32 @@ internal sealed class FastSchema
     private bool StringValid(JsonElement e)
     {
         if (_minLength is null && _maxLength is null && _pattern is null && _format is null) return true;
-        var s = e.GetString()!;
+        // Short ASCII text (every well-formed event's ids, dates, codes) is checked on a stack copy; anything else
+        // is decoded into a string as before.
+        Span<byte> buffer = stackalloc byte[256];
+        if (CanonicalText.TryGetUtf8(e, buffer, out var text) && text.Length <= 256)
+        {
+            Span<char> chars = stackalloc char[text.Length];
+            if (Ascii.ToUtf16(text, chars, out var n) == System.Buffers.OperationStatus.Done) return StringValid(chars[..n], text);
+        }
+        return StringValid(e.GetString(), []);
+    }
+
+    /// <param name="ascii">The same text as ASCII bytes when it is ASCII (empty otherwise): for the canonical forms.</param>
+    private bool StringValid(ReadOnlySpan<char> s, ReadOnlySpan<byte> ascii)
+    {
         if (s.Length < _minLength || s.Length > _maxLength) return false;
         if (_pattern is not null && !_pattern.IsMatch(s)) return false;
         return _format switch
         {
             null => true,
             "uuid" => Guid.TryParse(s, out _),
-            "date" => DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
-            "date-time" => DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+            // The canonical form is accepted without the culture-aware parsers (which accept it too); anything
+            // else gets their verdict.
+            "date" => CanonicalText.TryParseDate(ascii, out _)
+                || DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+            "date-time" => CanonicalText.IsUtcTimestamp(ascii)
+                || DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
             _ => false,
         };
     }

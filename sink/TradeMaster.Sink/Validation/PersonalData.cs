@@ -37,8 +37,98 @@ internal static partial class PersonalData
     [GeneratedRegex(@"^[1-9][1-9]9[0-9]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex BareMobile();
 
-    public static void Scan(JsonElement element, string path, List<ValidationError> errors) =>
+    /// <summary>
+    /// Adds an error for every piece of personal data in <paramref name="element"/>. A verdict-only pass that
+    /// allocates nothing answers "clean" for nearly every message; only when it finds something that could be
+    /// personal data does the reporting pass (which spells out paths and runs the regexes) look again.
+    /// </summary>
+    public static void Scan(JsonElement element, string path, List<ValidationError> errors)
+    {
+        if (MayHoldAny(element)) Report(element, path, errors);
+    }
+
+    /// <summary>The reporting pass alone: visits everything, spells out paths, runs the regexes.</summary>
+    internal static void Report(JsonElement element, string path, List<ValidationError> errors) =>
         Scan(element, new PathNode(null, path, -1), errors);
+
+    /// <summary>
+    /// False only when <see cref="Scan(JsonElement, PathNode, List{ValidationError})"/> would add nothing: every
+    /// test here is a necessary condition of one of its findings (a test keeps that so on random text).
+    /// </summary>
+    internal static bool MayHoldAny(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in element.EnumerateObject())
+                {
+                    if (IsForbiddenName(p) || MayHoldAny(p.Value)) return true;
+                }
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (MayHoldAny(item)) return true;
+                }
+                return false;
+            case JsonValueKind.String:
+                return MayHoldPersonalData(element);
+            case JsonValueKind.Number:
+                return element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n);
+            default:
+                return false;
+        }
+    }
+
+    private static bool MayHoldPersonalData(JsonElement text)
+    {
+        Span<byte> buffer = stackalloc byte[512];
+        if (!CanonicalText.TryGetUtf8(text, buffer, out var utf8)) return true;
+        return MayHoldPersonalData(utf8) && MayMatchText(utf8);
+    }
+
+    /// <summary>
+    /// A necessary condition, on the (decoded) UTF-8 text of a string, for <see cref="ScanText"/> to find anything:
+    /// an '@' (e-mail), "+55", '(' or ')' (phone forms), "ddd.ddd." (formatted CPF), a run of exactly 11 digits
+    /// between non-letters (bare CPF or mobile), or "digit, space or hyphen, exactly four digits, end of the number" (the tail of a phone
+    /// number). Non-ASCII text (which may hold a Unicode space between digits) always says yes.
+    /// </summary>
+    internal static bool MayMatchText(ReadOnlySpan<byte> raw)
+    {
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var b = raw[i];
+            if (IsDigit(b))
+            {
+                // Eleven digits standing alone (no letter or digit either side): a bare CPF or mobile number.
+                var start = i;
+                while (i + 1 < raw.Length && IsDigit(raw[i + 1])) i++;
+                if (i - start + 1 == 11 && (start == 0 || !char.IsAsciiLetter((char)raw[start - 1]))
+                    && (i + 1 == raw.Length || !char.IsAsciiLetter((char)raw[i + 1]))) return true;
+                continue;
+            }
+            switch (b)
+            {
+                case (byte)'@' or (byte)'(' or (byte)')' or >= 0x80:
+                    return true;
+                case (byte)'+':
+                    if (raw[(i + 1)..].StartsWith("55"u8)) return true;
+                    break;
+                case (byte)'.':
+                    if (i >= 3 && i + 4 < raw.Length && IsDigit(raw[i - 1]) && IsDigit(raw[i - 2]) && IsDigit(raw[i - 3])
+                        && IsDigit(raw[i + 1]) && IsDigit(raw[i + 2]) && IsDigit(raw[i + 3]) && raw[i + 4] == (byte)'.') return true;
+                    break;
+                case (byte)' ' or (byte)'-':
+                    if (i >= 1 && i + 4 < raw.Length && IsDigit(raw[i - 1])
+                        && IsDigit(raw[i + 1]) && IsDigit(raw[i + 2]) && IsDigit(raw[i + 3]) && IsDigit(raw[i + 4])
+                        && (i + 5 == raw.Length || !(char.IsAsciiLetterOrDigit((char)raw[i + 5]) || raw[i + 5] == (byte)'-'))) return true;
+                    break;
+            }
+        }
+        return false;
+
+        static bool IsDigit(byte b) => char.IsAsciiDigit((char)b);
+    }
 
     /// <summary>The path is only spelled out when there is something to report: no string per visited value.</summary>
     private sealed class PathNode(PathNode? parent, string? root, JsonProperty property, int index)
@@ -75,7 +165,7 @@ internal static partial class PersonalData
                 if (MayHoldPersonalData(JsonMarshal.GetRawUtf8Value(element))) ScanText(element.GetString()!, path.ToString(), errors);
                 break;
             case JsonValueKind.Number:
-                if (element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n.ToString("D11", System.Globalization.CultureInfo.InvariantCulture)))
+                if (element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n))
                 {
                     errors.Add(new ValidationError(ValidationCodes.PersonalDataCpf, path.ToString(), "A number that is a valid CPF."));
                 }
@@ -102,7 +192,7 @@ internal static partial class PersonalData
         foreach (var b in raw)
         {
             if (b is (byte)'@' or (byte)'\\') return true;
-            if (b - (byte)'0' <= 9u && ++digits >= 8) return true;
+            if (char.IsAsciiDigit((char)b) && ++digits >= 8) return true;
         }
         return false;
     }
@@ -143,7 +233,16 @@ internal static partial class PersonalData
 /// <summary>CPF check digits (módulo 11).</summary>
 internal static class Cpf
 {
-    public static bool IsValid(string digits)
+    /// <summary>A number read as 11 digits with leading zeros (a CPF typed into a numeric field).</summary>
+    public static bool IsValid(long number)
+    {
+        if (number is < 0 or > 99_999_999_999) return false;
+        Span<char> digits = stackalloc char[11];
+        for (var i = 10; i >= 0; i--, number /= 10) digits[i] = (char)('0' + number % 10);
+        return IsValid(digits);
+    }
+
+    public static bool IsValid(ReadOnlySpan<char> digits)
     {
         if (digits.Length != 11) return false;
         var allSame = true;
@@ -156,7 +255,7 @@ internal static class Cpf
         return CheckDigit(digits, 9) == digits[9] - '0' && CheckDigit(digits, 10) == digits[10] - '0';
     }
 
-    private static int CheckDigit(string digits, int count)
+    private static int CheckDigit(ReadOnlySpan<char> digits, int count)
     {
         var sum = 0;
         for (var i = 0; i < count; i++) sum += (digits[i] - '0') * (count + 1 - i);

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TradeMaster.Sink.Validation;
+
+namespace TradeMaster.Sink.Tests;
+
+/// <summary>
+/// The sink's verdict-only shortcuts against the code they stand in for, on the test corpus and on seeded random
+/// input: whatever the slow path reports, the shortcut must not call clean or valid (and the reverse where the
+/// shortcut decides alone).
+/// </summary>
+public sealed class FastPathTests
+{
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // Pieces of text that make the personal-data regexes fire, nearly fire, or look like the ids, keys and
+    // timestamps every event carries.
+    private static readonly string[] TextPieces =
+    [
+        "529.982.247-25", "52998224725", "529982247", "(11) 98765-4321", "+55 11 98765-4321", "+5511987654321", "11 98765 4321",
+        "11 98765-4321", "11987654321", "1198765-4321", "joao@example.com", "a@b", "@", "+", "+55", "(", ")", ".", "-", " ", "/",
+        ":", "T", "Z", "a", "x", "ã", "\u00A0", "\u2009", "\\", "\"", "0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+        "23abc1c91cc52dac81142468883e3d992d5e10b507f6ef008d2b043c8e3a7809", "2025-03-01T12:00:00.1234567+00:00", "Vol. 2",
+    ];
+
+    private static string RandomText(Random random)
+    {
+        var text = new StringBuilder();
+        var pieces = random.Next(1, 7);
+        for (var i = 0; i < pieces; i++)
+        {
+            if (random.Next(3) == 0)
+            {
+                var digits = random.Next(1, 15);
+                for (var d = 0; d < digits; d++) text.Append((char)('0' + random.Next(10)));
+            }
+            else
+            {
+                text.Append(TextPieces[random.Next(TextPieces.Length)]);
+            }
+        }
+        return text.ToString();
+    }
+
+    [Fact]
+    public void PersonalDataPrecheck_RandomText_NeverCallsCleanWhatTheRegexesFind()
+    {
+        var random = new Random(20250301);
+        var found = 0;
+        for (var i = 0; i < 30_000; i++)
+        {
+            var text = RandomText(random);
+            var errors = new List<ValidationError>();
+            PersonalData.ScanText(text, "$", errors);
+            if (errors.Count == 0) continue;
+            found++;
+            // Both as the ledger writes it (non-ASCII and '+' escaped) and as raw UTF-8.
+            foreach (var json in new[] { JsonSerializer.Serialize(text), JsonSerializer.Serialize(text, Relaxed) })
+            {
+                using var doc = JsonDocument.Parse(json);
+                Assert.True(PersonalData.MayHoldAny(doc.RootElement), $"The pre-check missed {string.Join(",", errors.Select(e => e.Code))} in {json}");
+            }
+        }
+        Assert.True(found > 3_000, $"only {found} texts held personal data: the generator does not exercise the regexes");
+    }
+
+    [Fact]
+    public void PersonalDataScan_MutatedEvents_ReportsExactlyWhatTheReportingPassReports()
+    {
+        var random = new Random(7);
+        var samples = SampleEvents.AllValid().ToList();
+        var flagged = 0;
+        for (var i = 0; i < 3_000; i++)
+        {
+            var e = JsonNode.Parse(samples[random.Next(samples.Count)].ToJsonString())!.AsObject();
+            Mutate(e, random, i);
+            var bytes = random.Next(2) == 0 ? Encoding.UTF8.GetBytes(e.ToJsonString()) : Encoding.UTF8.GetBytes(e.ToJsonString(Relaxed));
+            using var doc = JsonDocument.Parse(bytes);
+            var fast = new List<ValidationError>();
+            var reported = new List<ValidationError>();
+            PersonalData.Scan(doc.RootElement, "$", fast);
+            PersonalData.Report(doc.RootElement, "$", reported);
+            Assert.Equal(reported, fast);
+            if (reported.Count > 0) flagged++;
+        }
+        Assert.True(flagged > 300, $"only {flagged} mutated events held personal data");
+    }
+
+    private static void Mutate(JsonObject e, Random random, int seed)
+    {
+        var containers = new List<JsonObject> { e, e["data"]!.AsObject() };
+        containers.AddRange(e["data"]!.AsObject().Select(p => p.Value).OfType<JsonObject>());
+        if (e["data"]!["lines"] is JsonArray lines) containers.AddRange(lines.OfType<JsonObject>());
+        var target = containers[random.Next(containers.Count)];
+        var names = target.Select(p => p.Key).ToList();
+        JsonNode? value = random.Next(5) switch
+        {
+            0 => JsonValue.Create(random.NextInt64(0, 100_000_000_000)),
+            1 => JsonValue.Create(52998224725L),
+            _ => JsonValue.Create(RandomText(random)),
+        };
+        switch (random.Next(4))
+        {
+            case 0: target[random.Next(10) == 0 ? "telefone" : $"extra_{seed}"] = value; break;
+            default: target[names[random.Next(names.Count)]] = value; break;
+        }
+    }
+
+    [Fact]
+    public void CanonicalText_RandomDatesAndTimestamps_AcceptedOnlyWhereDotNetParsersAccept()
+    {
+        var random = new Random(42);
+        const string alphabet = "0123456789-:T.Z+ ";
+        var datesAccepted = 0;
+        var timestampsAccepted = 0;
+        for (var i = 0; i < 50_000; i++)
+        {
+            var start = new DateTimeOffset(random.NextInt64(DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks), TimeSpan.Zero);
+            var text = (random.Next(4) switch
+            {
+                0 => start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                1 => start.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                2 => start.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture),
+                _ => start.ToString("O", CultureInfo.InvariantCulture),
+            }).ToCharArray();
+            // A few random characters changed, dropped or added.
+            var edits = random.Next(0, 3);
+            var chars = new List<char>(text);
+            for (var k = 0; k < edits && chars.Count > 0; k++)
+            {
+                var at = random.Next(chars.Count);
+                switch (random.Next(3))
+                {
+                    case 0: chars[at] = alphabet[random.Next(alphabet.Length)]; break;
+                    case 1: chars.RemoveAt(at); break;
+                    default: chars.Insert(at, alphabet[random.Next(alphabet.Length)]); break;
+                }
+            }
+            var s = new string([.. chars]);
+            var utf8 = Encoding.UTF8.GetBytes(s);
+            if (CanonicalText.TryParseDate(utf8, out var date))
+            {
+                datesAccepted++;
+                Assert.True(DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var expected), s);
+                Assert.Equal(expected, date);
+            }
+            if (CanonicalText.IsUtcTimestamp(utf8))
+            {
+                timestampsAccepted++;
+                Assert.True(DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _), s);
+            }
+        }
+        Assert.True(datesAccepted > 3_000 && timestampsAccepted > 5_000, $"{datesAccepted} dates, {timestampsAccepted} timestamps accepted");
+    }
+
+    [Theory]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.9999999Z")]
+    [InlineData("2024-02-29T12:00:00+00:00")]
+    [InlineData("2025-03-01T12:00:00.1234567+00:00")]
+    public void CanonicalText_EdgeTimestamps_AreAcceptedByBoth(string s)
+    {
+        Assert.True(CanonicalText.IsUtcTimestamp(Encoding.UTF8.GetBytes(s)));
+        Assert.True(DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
+    }
+
+    [Theory]
+    [InlineData("2025-02-29T12:00:00Z")]
+    [InlineData("2025-03-01T24:00:00Z")]
+    [InlineData("2025-03-01T12:00:00.12345678Z")]
+    [InlineData("2025-03-01T12:00:00-03:00")]
+    [InlineData("2025-03-01 12:00:00Z")]
+    [InlineData("0000-01-01T00:00:00Z")]
+    public void CanonicalText_NonCanonicalTimestamps_AreLeftToTheDotNetParser(string s) =>
+        Assert.False(CanonicalText.IsUtcTimestamp(Encoding.UTF8.GetBytes(s)));
+
+    [Fact]
+    public void FastSchema_RandomMutationsOfValidEvents_AgreesWithNJsonSchema()
+    {
+        var random = new Random(1234);
+        var samples = SampleEvents.AllValid().ToList();
+        // No integer beyond Int64: NJsonSchema throws on those (InvalidCastException from its number check).
+        JsonNode?[] values =
+        [
+            null, true, 0, 1, -1, 3, 13, 0.5m, 19.999m, 99999999999m, 1234.5e3m, "", "x", "BRL", "USD", "sale", "rental", "cash", "credit_card", "pix", "clerk",
+            "book", "vhs", "SP", "XX", "America/Sao_Paulo", "Sao Paulo", "2025-03-01", "2025-02-30", "2025-03-01T12:00:00Z",
+            "2025-03-01T09:00:00-03:00", "2025-03-01T12:00:00+00:00", "f47ac10b-58cc-4372-a567-0e02b2c3d479", "{f47ac10b-58cc-4372-a567-0e02b2c3d479}",
+            "not-a-uuid", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "insufficient_stock",
+        ];
+        var valid = 0;
+        for (var i = 0; i < 2_000; i++)
+        {
+            var e = JsonNode.Parse(samples[random.Next(samples.Count)].ToJsonString())!.AsObject();
+            var type = e["type"]!.GetValue<string>();
+            var data = e["data"]!.AsObject();
+            var mutations = random.Next(0, 3);
+            for (var m = 0; m < mutations; m++)
+            {
+                var containers = new List<JsonObject> { data };
+                containers.AddRange(data.Select(p => p.Value).OfType<JsonObject>());
+                if (data["lines"] is JsonArray lines) containers.AddRange(lines.OfType<JsonObject>());
+                var target = containers[random.Next(containers.Count)];
+                var names = target.Select(p => p.Key).ToList();
+                switch (random.Next(6))
+                {
+                    case 0 when names.Count > 0: target.Remove(names[random.Next(names.Count)]); break;
+                    case 1: target["unexpected"] = 1; break;
+                    default:
+                        if (names.Count > 0) target[names[random.Next(names.Count)]] = values[random.Next(values.Length)]?.DeepClone();
+                        break;
+                }
+            }
+            var json = random.Next(2) == 0 ? data.ToJsonString() : data.ToJsonString(Relaxed);
+            using var doc = JsonDocument.Parse(json);
+            var authority = Validation.Schemas.IsValidByAuthority(type, doc.RootElement);
+            Assert.True(authority == Validation.Schemas.IsValidByFastPath(type, doc.RootElement), $"{type}: NJsonSchema says {authority} for {json}");
+            if (authority) valid++;
+        }
+        Assert.InRange(valid, 200, 1_800);
+    }
+}
