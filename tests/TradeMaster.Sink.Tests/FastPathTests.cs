@@ -178,6 +178,20 @@ public sealed class FastPathTests
         Assert.False(CanonicalText.IsUtcTimestamp(Encoding.UTF8.GetBytes(s)));
 
     [Fact]
+    public void FormatTimestamp_RandomInstants_MatchesTheCustomFormatString()
+    {
+        var random = new Random(99);
+        Span<byte> utf8 = stackalloc byte[27];
+        for (var i = 0; i < 20_000; i++)
+        {
+            var value = new DateTimeOffset(random.NextInt64(DateTime.MinValue.Ticks + TimeSpan.TicksPerDay, DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay), TimeSpan.Zero)
+                .ToOffset(TimeSpan.FromMinutes(random.Next(-14 * 60, 14 * 60 + 1)));
+            Transform.AnalyticsRow.FormatTimestamp(value, utf8);
+            Assert.Equal(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), Encoding.UTF8.GetString(utf8));
+        }
+    }
+
+    [Fact]
     public void FastSchema_RandomMutationsOfValidEvents_AgreesWithNJsonSchema()
     {
         var random = new Random(1234);

@@ -24,7 +24,7 @@ public static class AnalyticsRow
     private static Utf8JsonWriter? t_writer;
 
     /// <summary>Copies a value as it is in the event (already valid JSON): no string decoded and re-encoded.</summary>
-    private static void Copy(Utf8JsonWriter w, string name, JsonElement value)
+    private static void Copy(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
     {
         w.WritePropertyName(name);
         value.WriteTo(w);
@@ -33,93 +33,93 @@ public static class AnalyticsRow
     /// <summary>Writes one NDJSON line (terminated by '\n') for a valid event.</summary>
     public static void Write(IBufferWriter<byte> output, JsonElement envelope, MessageSource source, DateTimeOffset ingestedAt)
     {
-        var type = envelope.GetProperty("type").GetString()!;
-        var data = envelope.GetProperty("data");
+        var type = envelope.GetProperty("type"u8).GetString()!;
+        var data = envelope.GetProperty("data"u8);
         var refused = type == EventTypes.TransactionRefused;
         var w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
         w.Reset(output);
         {
             w.WriteStartObject();
-            Copy(w, "event_id", envelope.GetProperty("id"));
-            Copy(w, "event_source", envelope.GetProperty("source"));
-            if (envelope.TryGetProperty("time", out var time) && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time", t);
-            else w.WriteNull("event_time");
+            Copy(w, "event_id"u8, envelope.GetProperty("id"u8));
+            Copy(w, "event_source"u8, envelope.GetProperty("source"u8));
+            if (envelope.TryGetProperty("time"u8, out var time) && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time"u8, t);
+            else w.WriteNull("event_time"u8);
 
-            Copy(w, "transaction_id", data.GetProperty("transaction_id"));
-            Copy(w, "transaction_type", data.GetProperty(refused ? "attempted_type" : "transaction_type"));
-            w.WriteString("outcome", refused ? "refused" : "accepted");
-            WriteTimestamp(w, "occurred_at", data.GetProperty("occurred_at").GetDateTimeOffset());
-            Copy(w, "local_date", data.GetProperty("local_date"));
+            Copy(w, "transaction_id"u8, data.GetProperty("transaction_id"u8));
+            Copy(w, "transaction_type"u8, data.GetProperty(refused ? "attempted_type"u8 : "transaction_type"u8));
+            w.WriteString("outcome"u8, refused ? "refused"u8 : "accepted"u8);
+            WriteTimestamp(w, "occurred_at"u8, data.GetProperty("occurred_at"u8).GetDateTimeOffset());
+            Copy(w, "local_date"u8, data.GetProperty("local_date"u8));
 
-            var store = data.GetProperty("store");
-            w.WriteNumber("store_id", store.GetProperty("id").GetInt64());
-            Copy(w, "store_name", store.GetProperty("name"));
-            Copy(w, "store_city", store.GetProperty("city"));
-            Copy(w, "store_state", store.GetProperty("state"));
-            Copy(w, "store_timezone", store.GetProperty("timezone"));
+            var store = data.GetProperty("store"u8);
+            w.WriteNumber("store_id"u8, store.GetProperty("id"u8).GetInt64());
+            Copy(w, "store_name"u8, store.GetProperty("name"u8));
+            Copy(w, "store_city"u8, store.GetProperty("city"u8));
+            Copy(w, "store_state"u8, store.GetProperty("state"u8));
+            Copy(w, "store_timezone"u8, store.GetProperty("timezone"u8));
 
-            var employee = data.GetProperty("employee");
+            var employee = data.GetProperty("employee"u8);
             if (employee.ValueKind == JsonValueKind.Object)
             {
-                w.WriteNumber("employee_id", employee.GetProperty("id").GetInt64());
-                Copy(w, "employee_role", employee.GetProperty("role"));
+                w.WriteNumber("employee_id"u8, employee.GetProperty("id"u8).GetInt64());
+                Copy(w, "employee_role"u8, employee.GetProperty("role"u8));
             }
             else
             {
-                w.WriteNull("employee_id");
-                w.WriteNull("employee_role");
+                w.WriteNull("employee_id"u8);
+                w.WriteNull("employee_role"u8);
             }
-            var customer = data.GetProperty("customer");
-            if (customer.ValueKind == JsonValueKind.Object) Copy(w, "customer_key", customer.GetProperty("key"));
-            else w.WriteNull("customer_key");
+            var customer = data.GetProperty("customer"u8);
+            if (customer.ValueKind == JsonValueKind.Object) Copy(w, "customer_key"u8, customer.GetProperty("key"u8));
+            else w.WriteNull("customer_key"u8);
 
             if (refused)
             {
-                w.WriteNull("currency");
-                w.WriteNull("total");
+                w.WriteNull("currency"u8);
+                w.WriteNull("total"u8);
             }
             else
             {
-                Copy(w, "currency", data.GetProperty("currency"));
-                WriteMoney(w, "total", data.GetProperty("total"));
+                Copy(w, "currency"u8, data.GetProperty("currency"u8));
+                WriteMoney(w, "total"u8, data.GetProperty("total"u8));
             }
 
-            WriteLines(w, data.GetProperty("lines"), refused);
+            WriteLines(w, data.GetProperty("lines"u8), refused);
 
-            var payment = refused ? default : data.GetProperty("payment");
+            var payment = refused ? default : data.GetProperty("payment"u8);
             if (payment.ValueKind == JsonValueKind.Object)
             {
-                Copy(w, "payment_method", payment.GetProperty("method"));
-                w.WriteNumber("payment_installments", payment.GetProperty("installments").GetInt64());
-                WriteMoney(w, "payment_amount", payment.GetProperty("amount"));
+                Copy(w, "payment_method"u8, payment.GetProperty("method"u8));
+                w.WriteNumber("payment_installments"u8, payment.GetProperty("installments"u8).GetInt64());
+                WriteMoney(w, "payment_amount"u8, payment.GetProperty("amount"u8));
             }
             else
             {
-                w.WriteNull("payment_method");
-                w.WriteNull("payment_installments");
-                w.WriteNull("payment_amount");
+                w.WriteNull("payment_method"u8);
+                w.WriteNull("payment_installments"u8);
+                w.WriteNull("payment_amount"u8);
             }
 
             WriteRentalAndReturn(w, type, data);
 
             if (refused)
             {
-                var refusal = data.GetProperty("refusal");
-                Copy(w, "refusal_code", refusal.GetProperty("code"));
-                Copy(w, "refusal_message", refusal.GetProperty("message"));
-                WriteNullableInt(w, "refusal_item_id", refusal.GetProperty("item_id"));
+                var refusal = data.GetProperty("refusal"u8);
+                Copy(w, "refusal_code"u8, refusal.GetProperty("code"u8));
+                Copy(w, "refusal_message"u8, refusal.GetProperty("message"u8));
+                WriteNullableInt(w, "refusal_item_id"u8, refusal.GetProperty("item_id"u8));
             }
             else
             {
-                w.WriteNull("refusal_code");
-                w.WriteNull("refusal_message");
-                w.WriteNull("refusal_item_id");
+                w.WriteNull("refusal_code"u8);
+                w.WriteNull("refusal_message"u8);
+                w.WriteNull("refusal_item_id"u8);
             }
 
-            WriteTimestamp(w, "ingested_at", ingestedAt);
-            w.WriteString("source_transport", source.Transport);
-            if (source.Topic is null) w.WriteNull("source_topic"); else w.WriteString("source_topic", source.Topic);
-            if (source.MessageId is null) w.WriteNull("source_message_id"); else w.WriteString("source_message_id", source.MessageId);
+            WriteTimestamp(w, "ingested_at"u8, ingestedAt);
+            w.WriteString("source_transport"u8, source.Transport);
+            if (source.Topic is null) w.WriteNull("source_topic"u8); else w.WriteString("source_topic"u8, source.Topic);
+            if (source.MessageId is null) w.WriteNull("source_message_id"u8); else w.WriteString("source_message_id"u8, source.MessageId);
             w.WriteEndObject();
             w.Flush();
         }
@@ -130,39 +130,39 @@ public static class AnalyticsRow
     private static void WriteLines(Utf8JsonWriter w, JsonElement lines, bool refused)
     {
         long itemCount = 0;
-        w.WriteStartArray("lines");
+        w.WriteStartArray("lines"u8);
         var number = 0;
         foreach (var line in lines.EnumerateArray())
         {
             number++;
             w.WriteStartObject();
-            w.WriteNumber("line_number", refused ? number : line.GetProperty("line_number").GetInt64());
-            w.WriteNumber("item_id", line.GetProperty("item_id").GetInt64());
-            WriteNullableString(w, "title", line.GetProperty("title"));
-            WriteNullableString(w, "media_type", line.GetProperty("media_type"));
-            WriteNullableString(w, "genre", line.GetProperty("genre"));
-            var quantity = line.GetProperty("quantity").GetInt64();
+            w.WriteNumber("line_number"u8, refused ? number : line.GetProperty("line_number"u8).GetInt64());
+            w.WriteNumber("item_id"u8, line.GetProperty("item_id"u8).GetInt64());
+            WriteNullableString(w, "title"u8, line.GetProperty("title"u8));
+            WriteNullableString(w, "media_type"u8, line.GetProperty("media_type"u8));
+            WriteNullableString(w, "genre"u8, line.GetProperty("genre"u8));
+            var quantity = line.GetProperty("quantity"u8).GetInt64();
             itemCount += quantity;
-            w.WriteNumber("quantity", quantity);
+            w.WriteNumber("quantity"u8, quantity);
             if (refused)
             {
-                w.WriteNull("unit_price");
-                w.WriteNull("discount");
-                w.WriteNull("line_total");
-                w.WriteNull("daily_price");
+                w.WriteNull("unit_price"u8);
+                w.WriteNull("discount"u8);
+                w.WriteNull("line_total"u8);
+                w.WriteNull("daily_price"u8);
             }
             else
             {
-                WriteMoney(w, "unit_price", line.GetProperty("unit_price"));
-                WriteMoney(w, "discount", line.GetProperty("discount"));
-                WriteMoney(w, "line_total", line.GetProperty("line_total"));
-                WriteMoney(w, "daily_price", line.GetProperty("daily_price"));
+                WriteMoney(w, "unit_price"u8, line.GetProperty("unit_price"u8));
+                WriteMoney(w, "discount"u8, line.GetProperty("discount"u8));
+                WriteMoney(w, "line_total"u8, line.GetProperty("line_total"u8));
+                WriteMoney(w, "daily_price"u8, line.GetProperty("daily_price"u8));
             }
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteNumber("line_count", number);
-        w.WriteNumber("item_count", itemCount);
+        w.WriteNumber("line_count"u8, number);
+        w.WriteNumber("item_count"u8, itemCount);
     }
 
     private static void WriteRentalAndReturn(Utf8JsonWriter w, string type, JsonElement data)
@@ -172,55 +172,55 @@ public static class AnalyticsRow
         switch (type)
         {
             case EventTypes.RentalStarted:
-                var rental = data.GetProperty("rental");
-                rentalId = rental.GetProperty("rental_id");
-                days = rental.GetProperty("days");
-                startDate = rental.GetProperty("start_date");
-                dueDate = rental.GetProperty("due_date");
+                var rental = data.GetProperty("rental"u8);
+                rentalId = rental.GetProperty("rental_id"u8);
+                days = rental.GetProperty("days"u8);
+                startDate = rental.GetProperty("start_date"u8);
+                dueDate = rental.GetProperty("due_date"u8);
                 break;
             case EventTypes.RentalReturned:
-                var ret = data.GetProperty("return");
-                rentalId = ret.GetProperty("rental_id");
-                dueDate = ret.GetProperty("due_date");
-                startedAt = ret.GetProperty("rental_started_at");
-                returnedAt = ret.GetProperty("returned_at");
-                lateDays = ret.GetProperty("late_days");
-                lateFee = ret.GetProperty("late_fee");
-                feePaid = ret.GetProperty("fee_paid");
+                var ret = data.GetProperty("return"u8);
+                rentalId = ret.GetProperty("rental_id"u8);
+                dueDate = ret.GetProperty("due_date"u8);
+                startedAt = ret.GetProperty("rental_started_at"u8);
+                returnedAt = ret.GetProperty("returned_at"u8);
+                lateDays = ret.GetProperty("late_days"u8);
+                lateFee = ret.GetProperty("late_fee"u8);
+                feePaid = ret.GetProperty("fee_paid"u8);
                 break;
             case EventTypes.TransactionRefused:
-                rentalId = data.GetProperty("rental_id");
-                days = data.GetProperty("days");
+                rentalId = data.GetProperty("rental_id"u8);
+                days = data.GetProperty("days"u8);
                 break;
         }
-        WriteNullableString(w, "rental_id", rentalId);
-        WriteNullableInt(w, "rental_days", days);
-        WriteNullableString(w, "rental_start_date", startDate);
-        WriteNullableString(w, "rental_due_date", dueDate);
-        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "rental_started_at", startedAt.GetDateTimeOffset());
-        else w.WriteNull("rental_started_at");
-        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "returned_at", returnedAt.GetDateTimeOffset());
-        else w.WriteNull("returned_at");
-        WriteNullableInt(w, "late_days", lateDays);
-        WriteMoney(w, "late_fee", lateFee);
-        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean("late_fee_paid", feePaid.GetBoolean());
-        else w.WriteNull("late_fee_paid");
+        WriteNullableString(w, "rental_id"u8, rentalId);
+        WriteNullableInt(w, "rental_days"u8, days);
+        WriteNullableString(w, "rental_start_date"u8, startDate);
+        WriteNullableString(w, "rental_due_date"u8, dueDate);
+        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "rental_started_at"u8, startedAt.GetDateTimeOffset());
+        else w.WriteNull("rental_started_at"u8);
+        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "returned_at"u8, returnedAt.GetDateTimeOffset());
+        else w.WriteNull("returned_at"u8);
+        WriteNullableInt(w, "late_days"u8, lateDays);
+        WriteMoney(w, "late_fee"u8, lateFee);
+        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean("late_fee_paid"u8, feePaid.GetBoolean());
+        else w.WriteNull("late_fee_paid"u8);
     }
 
-    private static void WriteNullableString(Utf8JsonWriter w, string name, JsonElement value)
+    private static void WriteNullableString(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String) Copy(w, name, value);
         else w.WriteNull(name);
     }
 
-    private static void WriteNullableInt(Utf8JsonWriter w, string name, JsonElement value)
+    private static void WriteNullableInt(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Number) w.WriteNumber(name, value.GetInt64());
         else w.WriteNull(name);
     }
 
     /// <summary>NUMERIC as an exact decimal string with two places: no binary floating point between till and warehouse.</summary>
-    private static void WriteMoney(Utf8JsonWriter w, string name, JsonElement value)
+    private static void WriteMoney(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Number)
         {
@@ -232,10 +232,38 @@ public static class AnalyticsRow
         w.WriteString(name, buffer[..n]);
     }
 
-    private static void WriteTimestamp(Utf8JsonWriter w, string name, DateTimeOffset value)
+    private static void WriteTimestamp(Utf8JsonWriter w, ReadOnlySpan<byte> name, DateTimeOffset value)
     {
-        Span<char> buffer = stackalloc char[32];
-        value.UtcDateTime.TryFormat(buffer, out var n, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-        w.WriteString(name, buffer[..n]);
+        Span<byte> buffer = stackalloc byte[27];
+        FormatTimestamp(value, buffer);
+        w.WriteString(name, buffer);
+    }
+
+    /// <summary>
+    /// <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c> in UTC (microseconds, truncated), the lake's TIMESTAMP text, without the
+    /// culture-aware custom formatter.
+    /// </summary>
+    internal static void FormatTimestamp(DateTimeOffset value, Span<byte> utf8)
+    {
+        var t = value.UtcDateTime;
+        Digits(utf8[..4], t.Year);
+        utf8[4] = (byte)'-';
+        Digits(utf8.Slice(5, 2), t.Month);
+        utf8[7] = (byte)'-';
+        Digits(utf8.Slice(8, 2), t.Day);
+        utf8[10] = (byte)'T';
+        Digits(utf8.Slice(11, 2), t.Hour);
+        utf8[13] = (byte)':';
+        Digits(utf8.Slice(14, 2), t.Minute);
+        utf8[16] = (byte)':';
+        Digits(utf8.Slice(17, 2), t.Second);
+        utf8[19] = (byte)'.';
+        Digits(utf8.Slice(20, 6), (int)(t.Ticks % TimeSpan.TicksPerSecond / 10));
+        utf8[26] = (byte)'Z';
+
+        static void Digits(Span<byte> into, int value)
+        {
+            for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (byte)('0' + value % 10);
+        }
     }
 }

@@ -30,9 +30,16 @@ internal sealed class FastSchema
     private JsonElement[]? _enum;
     private byte[]?[]? _enumUtf8;
     private decimal?[]? _enumNumbers;
-    private byte[][] _required = [];
-    private Dictionary<string, FastSchema>? _properties;
-    private Dictionary<string, FastSchema>.AlternateLookup<ReadOnlySpan<char>> _propertiesByChars;
+    private string[] _required = [];
+    private Dictionary<string, Property>? _properties;
+    private Dictionary<string, Property>.AlternateLookup<ReadOnlySpan<char>> _propertiesByChars;
+
+    // Required properties that the schema also describes are ticked off while the object's properties are
+    // checked (one pass, no look-up per name); any others are looked up.
+    private ulong _requiredMask;
+    private byte[][] _requiredElsewhere = [];
+
+    private sealed record Property(FastSchema Schema, ulong RequiredBit);
     private bool _additionalProperties = true;
     private FastSchema? _items;
     private int? _minItems, _maxItems, _minLength, _maxLength;
@@ -62,10 +69,9 @@ internal sealed class FastSchema
                     break;
                 case "enum": s._enum = [.. v.EnumerateArray().Select(e => e.Clone())]; break;
                 case "const": s._enum = [v.Clone()]; break;
-                case "required": s._required = [.. v.EnumerateArray().Select(e => Encoding.UTF8.GetBytes(e.GetString()!))]; break;
+                case "required": s._required = [.. v.EnumerateArray().Select(e => e.GetString()!).Distinct(StringComparer.Ordinal)]; break;
                 case "properties":
-                    s._properties = v.EnumerateObject().ToDictionary(p => p.Name, p => Compile(p.Value, root), StringComparer.Ordinal);
-                    s._propertiesByChars = s._properties.GetAlternateLookup<ReadOnlySpan<char>>();
+                    s._properties = v.EnumerateObject().ToDictionary(p => p.Name, p => new Property(Compile(p.Value, root), 0), StringComparer.Ordinal);
                     break;
                 case "additionalProperties":
                     s._additionalProperties = v.ValueKind switch
@@ -99,6 +105,22 @@ internal sealed class FastSchema
                     break;
             }
         }
+        var elsewhere = new List<byte[]>();
+        foreach (var name in s._required)
+        {
+            var bit = BitOf(s._requiredMask);
+            if (s._properties is not null && s._properties.TryGetValue(name, out var property) && bit != 0)
+            {
+                s._properties[name] = property with { RequiredBit = bit };
+                s._requiredMask |= bit;
+            }
+            else
+            {
+                elsewhere.Add(Encoding.UTF8.GetBytes(name));
+            }
+        }
+        s._requiredElsewhere = [.. elsewhere];
+        if (s._properties is not null) s._propertiesByChars = s._properties.GetAlternateLookup<ReadOnlySpan<char>>();
         if (s._enum is not null)
         {
             s._enumUtf8 = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(c.GetString()!) : null)];
@@ -106,6 +128,9 @@ internal sealed class FastSchema
         }
         return s;
     }
+
+    /// <summary>The next free bit of a mask of up to 64 required names (0 when full).</summary>
+    private static ulong BitOf(ulong used) => used == ulong.MaxValue ? 0 : (used + 1) & ~used;
 
     private static JsonElement Resolve(string reference, JsonElement root)
     {
@@ -196,28 +221,30 @@ internal sealed class FastSchema
 
     private bool ObjectValid(JsonElement e)
     {
-        foreach (var name in _required)
+        foreach (var name in _requiredElsewhere)
         {
             if (!e.TryGetProperty(name, out _)) return false;
         }
         if (_properties is null) return _additionalProperties;
         Span<char> chars = stackalloc char[64];
+        var seen = 0UL;
         foreach (var p in e.EnumerateObject())
         {
             if (FindProperty(p, chars) is { } child)
             {
-                if (!child.IsValid(p.Value)) return false;
+                if (!child.Schema.IsValid(p.Value)) return false;
+                seen |= child.RequiredBit;
             }
             else if (!_additionalProperties)
             {
                 return false;
             }
         }
-        return true;
+        return (seen & _requiredMask) == _requiredMask;
     }
 
     /// <summary>The schema of a property, looked up by its raw UTF-8 name: no string per property of every event.</summary>
-    private FastSchema? FindProperty(JsonProperty p, Span<char> chars)
+    private Property? FindProperty(JsonProperty p, Span<char> chars)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(p);
         if (raw.Length <= chars.Length && raw.IndexOf((byte)'\\') < 0 && Ascii.ToUtf16(raw, chars, out var n) == System.Buffers.OperationStatus.Done)

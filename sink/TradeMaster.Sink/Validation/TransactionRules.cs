@@ -18,27 +18,27 @@ internal sealed class TransactionRules(ValidationOptions options)
     {
         if (data.ValueKind != JsonValueKind.Object) return;
 
-        CheckUuid(data, "transaction_id", "$.data.transaction_id", errors);
+        CheckUuid(data, "transaction_id"u8, "$.data.transaction_id", errors);
         var occurredAt = CheckClock(data, now, errors);
         CheckLocalDate(data, occurredAt, errors);
-        if (data.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.Object)
+        if (data.TryGetProperty("store"u8, out var store) && store.ValueKind == JsonValueKind.Object)
         {
-            CheckPositiveId(store, "id", "$.data.store.id", errors);
+            CheckPositiveId(store, "id"u8, "$.data.store.id", errors);
         }
-        if (data.TryGetProperty("employee", out var employee) && employee.ValueKind == JsonValueKind.Object)
+        if (data.TryGetProperty("employee"u8, out var employee) && employee.ValueKind == JsonValueKind.Object)
         {
-            CheckPositiveId(employee, "id", "$.data.employee.id", errors);
+            CheckPositiveId(employee, "id"u8, "$.data.employee.id", errors);
         }
 
         if (type == EventTypes.TransactionRefused)
         {
-            if (data.TryGetProperty("rental_id", out _)) CheckUuid(data, "rental_id", "$.data.rental_id", errors);
-            if (data.TryGetProperty("lines", out var requested) && requested.ValueKind == JsonValueKind.Array)
+            if (data.TryGetProperty("rental_id"u8, out _)) CheckUuid(data, "rental_id"u8, "$.data.rental_id", errors);
+            if (data.TryGetProperty("lines"u8, out var requested) && requested.ValueKind == JsonValueKind.Array)
             {
                 var i = 0;
                 foreach (var line in requested.EnumerateArray())
                 {
-                    if (line.ValueKind == JsonValueKind.Object && line.TryGetProperty("item_id", out var itemId) && itemId.ValueKind == JsonValueKind.Number
+                    if (line.ValueKind == JsonValueKind.Object && line.TryGetProperty("item_id"u8, out var itemId) && itemId.ValueKind == JsonValueKind.Number
                         && (!itemId.TryGetInt64(out var v) || v <= 0))
                     {
                         errors.Add(new ValidationError(ValidationCodes.IdInvalid, $"$.data.lines[{i}].item_id", $"An id is a positive integer, got {itemId.GetRawText()}."));
@@ -49,20 +49,20 @@ internal sealed class TransactionRules(ValidationOptions options)
             return;
         }
 
-        if (data.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "BRL")
+        if (data.TryGetProperty("currency"u8, out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "BRL")
         {
             errors.Add(new ValidationError(ValidationCodes.CurrencyUnsupported, "$.data.currency", $"Currency must be BRL, not '{currency.GetString()}'."));
         }
 
         var rentalDays = type == EventTypes.RentalStarted ? CheckRental(data, errors) : null;
         var linesSum = CheckLines(data, rentalDays, errors);
-        var total = Money(data, "total");
+        var total = Money(data, "total"u8);
         if (linesSum is { } sum && total is { } t && sum != t)
         {
             errors.Add(new ValidationError(ValidationCodes.TotalMismatch, "$.data.total", $"Total {t} is not the sum of the line totals ({sum})."));
         }
-        if (data.TryGetProperty("payment", out var payment) && payment.ValueKind == JsonValueKind.Object
-            && Money(payment, "amount") is { } amount && total is { } t2 && amount != t2)
+        if (data.TryGetProperty("payment"u8, out var payment) && payment.ValueKind == JsonValueKind.Object
+            && Money(payment, "amount"u8) is { } amount && total is { } t2 && amount != t2)
         {
             errors.Add(new ValidationError(ValidationCodes.PaymentAmountMismatch, "$.data.payment.amount", $"Payment amount {amount} differs from the total {t2}."));
         }
@@ -70,7 +70,7 @@ internal sealed class TransactionRules(ValidationOptions options)
     }
 
     private DateTimeOffset? CheckClock(JsonElement data, DateTimeOffset now, List<ValidationError> errors) =>
-        Timestamp(data, "occurred_at") is { } occurredAt ? CheckFuture(occurredAt, now, errors) : null;
+        Timestamp(data, "occurred_at"u8) is { } occurredAt ? CheckFuture(occurredAt, now, errors) : null;
 
     private DateTimeOffset CheckFuture(DateTimeOffset occurredAt, DateTimeOffset now, List<ValidationError> errors)
     {
@@ -84,9 +84,9 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     private static void CheckLocalDate(JsonElement data, DateTimeOffset? occurredAt, List<ValidationError> errors)
     {
-        if (occurredAt is null || Date(data, "local_date") is not { } localDate) return;
-        if (!data.TryGetProperty("store", out var store) || store.ValueKind != JsonValueKind.Object
-            || !store.TryGetProperty("timezone", out var tzElement) || tzElement.ValueKind != JsonValueKind.String) return;
+        if (occurredAt is null || Date(data, "local_date"u8) is not { } localDate) return;
+        if (!data.TryGetProperty("store"u8, out var store) || store.ValueKind != JsonValueKind.Object
+            || !store.TryGetProperty("timezone"u8, out var tzElement) || tzElement.ValueKind != JsonValueKind.String) return;
         var tzName = tzElement.GetString()!;
         var zone = Zones.GetOrAdd(tzName, static name => TimeZoneInfo.TryFindSystemTimeZoneById(name, out var z) ? z : null);
         if (zone is null)
@@ -105,22 +105,22 @@ internal sealed class TransactionRules(ValidationOptions options)
     /// <summary>Checks every line; returns Σ line_total when every line has one (null otherwise).</summary>
     private static decimal? CheckLines(JsonElement data, int? rentalDays, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("lines", out var lines) || lines.ValueKind != JsonValueKind.Array) return null;
+        if (!data.TryGetProperty("lines"u8, out var lines) || lines.ValueKind != JsonValueKind.Array) return null;
         decimal? sum = 0m;
         var i = 0;
         foreach (var line in lines.EnumerateArray())
         {
             if (line.ValueKind != JsonValueKind.Object) { sum = null; i++; continue; }
-            if (line.TryGetProperty("line_number", out var number) && number.TryGetInt64(out var n) && n != i + 1)
+            if (line.TryGetProperty("line_number"u8, out var number) && number.TryGetInt64(out var n) && n != i + 1)
             {
                 errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, P(i, "line_number"), $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
             }
-            if (line.TryGetProperty("item_id", out var itemId) && itemId.ValueKind == JsonValueKind.Number && (!itemId.TryGetInt64(out var iv) || iv <= 0))
+            if (line.TryGetProperty("item_id"u8, out var itemId) && itemId.ValueKind == JsonValueKind.Number && (!itemId.TryGetInt64(out var iv) || iv <= 0))
             {
                 errors.Add(new ValidationError(ValidationCodes.IdInvalid, P(i, "item_id"), $"An id is a positive integer, got {itemId.GetRawText()}."));
             }
             long? quantity = null;
-            if (line.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.Number)
+            if (line.TryGetProperty("quantity"u8, out var q) && q.ValueKind == JsonValueKind.Number)
             {
                 if (q.TryGetInt64(out var qv) && qv > 0) quantity = qv;
                 else if (!q.TryGetDecimal(out var qd) || qd <= 0)
@@ -128,23 +128,23 @@ internal sealed class TransactionRules(ValidationOptions options)
                     errors.Add(new ValidationError(ValidationCodes.QuantityNotPositive, P(i, "quantity"), $"Quantity must be a positive integer, got {q.GetRawText()}."));
                 }
             }
-            var unitPrice = Money(line, "unit_price");
+            var unitPrice = Money(line, "unit_price"u8);
             if (unitPrice < 0)
             {
                 errors.Add(new ValidationError(ValidationCodes.UnitPriceNegative, P(i, "unit_price"), $"Unit price must be ≥ 0, got {unitPrice}."));
             }
-            var discount = Money(line, "discount");
+            var discount = Money(line, "discount"u8);
             if (discount < 0)
             {
                 errors.Add(new ValidationError(ValidationCodes.DiscountNegative, P(i, "discount"), $"Discount must be ≥ 0, got {discount}."));
             }
-            var lineTotal = Money(line, "line_total");
+            var lineTotal = Money(line, "line_total"u8);
             if (quantity is { } qq && unitPrice is { } up && discount is { } d && lineTotal is { } lt && qq * up - d != lt)
             {
                 errors.Add(new ValidationError(ValidationCodes.LineTotalMismatch, P(i, "line_total"),
                     $"line_total {lt} is not quantity × unit_price − discount ({qq} × {up} − {d} = {qq * up - d})."));
             }
-            if (rentalDays is { } days && unitPrice is { } rentPrice && Money(line, "daily_price") is { } daily && days * daily != rentPrice)
+            if (rentalDays is { } days && unitPrice is { } rentPrice && Money(line, "daily_price"u8) is { } daily && days * daily != rentPrice)
             {
                 errors.Add(new ValidationError(ValidationCodes.UnitPriceMismatch, P(i, "unit_price"),
                     $"A rental's unit_price is days × daily_price ({days} × {daily} = {days * daily}), got {rentPrice}."));
@@ -158,16 +158,16 @@ internal sealed class TransactionRules(ValidationOptions options)
     /// <summary>Checks the rental terms; returns the days when they are usable for the price rule.</summary>
     private int? CheckRental(JsonElement data, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("rental", out var rental) || rental.ValueKind != JsonValueKind.Object) return null;
-        CheckUuid(rental, "rental_id", "$.data.rental.rental_id", errors);
-        if (rental.TryGetProperty("rental_id", out var rid) && rid.ValueKind == JsonValueKind.String
-            && data.TryGetProperty("transaction_id", out var tid) && tid.ValueKind == JsonValueKind.String
+        if (!data.TryGetProperty("rental"u8, out var rental) || rental.ValueKind != JsonValueKind.Object) return null;
+        CheckUuid(rental, "rental_id"u8, "$.data.rental.rental_id", errors);
+        if (rental.TryGetProperty("rental_id"u8, out var rid) && rid.ValueKind == JsonValueKind.String
+            && data.TryGetProperty("transaction_id"u8, out var tid) && tid.ValueKind == JsonValueKind.String
             && rid.TryGetGuid(out var r) && tid.TryGetGuid(out var t) && r != t)
         {
             errors.Add(new ValidationError(ValidationCodes.RentalIdMismatch, "$.data.rental.rental_id", "A rental's id is the id of the transaction that started it."));
         }
         int? days = null;
-        if (rental.TryGetProperty("days", out var d) && d.TryGetInt32(out var dv))
+        if (rental.TryGetProperty("days"u8, out var d) && d.TryGetInt32(out var dv))
         {
             if (dv < options.MinRentalDays || dv > options.MaxRentalDays)
             {
@@ -176,8 +176,8 @@ internal sealed class TransactionRules(ValidationOptions options)
             }
             days = dv;
         }
-        var start = Date(rental, "start_date");
-        var due = Date(rental, "due_date");
+        var start = Date(rental, "start_date"u8);
+        var due = Date(rental, "due_date"u8);
         if (start is { } s && due is { } u)
         {
             if (u <= s)
@@ -194,23 +194,23 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     private static void CheckReturn(JsonElement data, decimal? total, JsonElement payment, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("return", out var ret) || ret.ValueKind != JsonValueKind.Object) return;
-        CheckUuid(ret, "rental_id", "$.data.return.rental_id", errors);
-        if (Timestamp(ret, "rental_started_at") is { } started && Timestamp(ret, "returned_at") is { } returned && returned < started)
+        if (!data.TryGetProperty("return"u8, out var ret) || ret.ValueKind != JsonValueKind.Object) return;
+        CheckUuid(ret, "rental_id"u8, "$.data.return.rental_id", errors);
+        if (Timestamp(ret, "rental_started_at"u8) is { } started && Timestamp(ret, "returned_at"u8) is { } returned && returned < started)
         {
             errors.Add(new ValidationError(ValidationCodes.ReturnBeforeRentalStart, "$.data.return.returned_at",
                 $"Returned at {returned:O}, before the rental started ({started:O})."));
         }
-        var lateFee = Money(ret, "late_fee");
+        var lateFee = Money(ret, "late_fee"u8);
         if (lateFee is { } fee && total is { } t && fee != t)
         {
             errors.Add(new ValidationError(ValidationCodes.LateFeeMismatch, "$.data.return.late_fee", $"Late fee {fee} is not the sum of the returned lines ({t})."));
         }
-        if (lateFee > 0 && ret.TryGetProperty("late_days", out var ld) && ld.TryGetInt32(out var lateDays) && lateDays == 0)
+        if (lateFee > 0 && ret.TryGetProperty("late_days"u8, out var ld) && ld.TryGetInt32(out var lateDays) && lateDays == 0)
         {
             errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.late_fee", "A late fee without late days."));
         }
-        if (ret.TryGetProperty("fee_paid", out var paid) && paid.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        if (ret.TryGetProperty("fee_paid"u8, out var paid) && paid.ValueKind is JsonValueKind.True or JsonValueKind.False)
         {
             var hasPayment = payment.ValueKind == JsonValueKind.Object;
             if (paid.GetBoolean() != hasPayment)
@@ -227,7 +227,7 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     private static string P(int line, string field) => $"$.data.lines[{line}].{field}";
 
-    private static void CheckPositiveId(JsonElement obj, string name, string path, List<ValidationError> errors)
+    private static void CheckPositiveId(JsonElement obj, ReadOnlySpan<byte> name, string path, List<ValidationError> errors)
     {
         if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.Number && (!id.TryGetInt64(out var v) || v <= 0))
         {
@@ -235,7 +235,7 @@ internal sealed class TransactionRules(ValidationOptions options)
         }
     }
 
-    private static void CheckUuid(JsonElement obj, string name, string path, List<ValidationError> errors)
+    private static void CheckUuid(JsonElement obj, ReadOnlySpan<byte> name, string path, List<ValidationError> errors)
     {
         if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.String && !id.TryGetGuid(out _))
         {
@@ -245,10 +245,10 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     internal static bool IsCanonicalUuid(string value) => value.Length == 36 && Guid.TryParseExact(value, "D", out _);
 
-    private static decimal? Money(JsonElement obj, string name) =>
+    private static decimal? Money(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) ? d : null;
 
-    private static DateOnly? Date(JsonElement obj, string name)
+    private static DateOnly? Date(JsonElement obj, ReadOnlySpan<byte> name)
     {
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return null;
         Span<byte> buffer = stackalloc byte[32];
@@ -256,6 +256,6 @@ internal sealed class TransactionRules(ValidationOptions options)
         return DateOnly.TryParseExact(v.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
     }
 
-    private static DateTimeOffset? Timestamp(JsonElement obj, string name) =>
+    private static DateTimeOffset? Timestamp(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t : null;
 }
