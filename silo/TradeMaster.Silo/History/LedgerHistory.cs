@@ -335,7 +335,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                     insert into returns (transaction_id, rental_id, employee_id, returned_at, local_date, late_days, late_fee, fee_paid, store_id)
                     select t.*, $9 from unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::date[], $6::int[], $7::numeric[], $8::bool[]) t
                     returning rental_id, returned_at)
-                update rentals set status = 'closed', closed_at = r.returned_at from r where rentals.rental_id = r.rental_id
+                -- By primary key, whatever the planner thinks of the CTE's size: a join was planned as a scan of all rentals.
+                update rentals set status = 'closed', closed_at = (select r.returned_at from r where r.rental_id = rentals.rental_id)
+                where rentals.rental_id = any (array(select rental_id from r))
                 """);
             _payments.AddTo(batch, null, """
                 insert into payments (transaction_id, method, installments, amount)
