@@ -11,47 +11,54 @@ internal sealed class EventClaims(NpgsqlDataSource dataSource) : IAsyncDisposabl
 {
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
+    // The ids travel with the index of their object in a short array of distinct names (a batch has a few lake
+    // directories, not one per event), and only the ids this batch could not claim come back.
     private const string ClaimSql = """
         with input as (
-            select * from unnest(@ids, @objects) as t(event_id, object_name)
+            select * from unnest(@ids, @object_indexes) as t(event_id, object_index)
         ), inserted as (
             insert into sink_events (event_id, batch_id, object_name, state, owner, claimed_at)
-            select event_id, @batch, object_name, 'pending', @owner, now() from input
+            select event_id, @batch, (@objects::text[])[object_index], 'pending', @owner, now() from input
             on conflict (event_id) do nothing
             returning event_id
         )
-        select i.event_id, ins.event_id is not null, e.state, e.object_name, e.batch_id, e.owner,
-               e.claimed_at < now() - @lease
+        select i.event_id, e.state, e.object_name, e.batch_id, e.owner, e.claimed_at < now() - @lease
         from input i
         left join inserted ins on ins.event_id = i.event_id
         left join sink_events e on e.event_id = i.event_id
+        where ins.event_id is null
         """;
 
     /// <summary>Claims ids for a batch in one round trip; for ids already known, says what holds them.</summary>
-    /// <returns>For each id: null when this batch claimed it, else what holds it (all null fields: a concurrent claim not yet visible).</returns>
-    public async Task<Dictionary<Guid, ExistingClaim?>> ClaimAsync(
-        string batchId, string owner, IReadOnlyList<Guid> ids, IReadOnlyList<string> objects, TimeSpan lease, CancellationToken cancellationToken)
+    /// <param name="objectIndexes">For each id, the index in <paramref name="objects"/> of the object it goes to.</param>
+    /// <returns>
+    /// The ids this batch could not claim, with what holds them (all null fields: a concurrent claim not yet
+    /// visible); every id not in it is claimed by this batch.
+    /// </returns>
+    public async Task<Dictionary<Guid, ExistingClaim>> ClaimAsync(
+        string batchId, string owner, Guid[] ids, int[] objectIndexes, string[] objects, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ClaimSql);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = [.. ids] });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("objects", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. objects] });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = ids });
+        // PostgreSQL arrays are 1-based.
+        command.Parameters.Add(new NpgsqlParameter<int[]>("object_indexes", NpgsqlDbType.Array | NpgsqlDbType.Integer)
+        {
+            TypedValue = [.. objectIndexes.Select(i => i + 1)],
+        });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("objects", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = objects });
         command.Parameters.Add(new NpgsqlParameter<string>("batch", NpgsqlDbType.Text) { TypedValue = batchId });
         command.Parameters.Add(new NpgsqlParameter<string>("owner", NpgsqlDbType.Text) { TypedValue = owner });
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", NpgsqlDbType.Interval) { TypedValue = lease });
-        var result = new Dictionary<Guid, ExistingClaim?>(ids.Count);
+        var result = new Dictionary<Guid, ExistingClaim>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var id = reader.GetGuid(0);
-            var claimed = reader.GetBoolean(1);
-            result[id] = claimed
-                ? null
-                : new ExistingClaim(
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5),
-                    !reader.IsDBNull(6) && reader.GetBoolean(6));
+            result[reader.GetGuid(0)] = new ExistingClaim(
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                !reader.IsDBNull(5) && reader.GetBoolean(5));
         }
         return result;
     }

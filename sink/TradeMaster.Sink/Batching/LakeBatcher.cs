@@ -199,13 +199,26 @@ public sealed partial class LakeBatcher : BackgroundService
 
     private async Task ClaimAsync(string batchId, Dictionary<Guid, PendingMessage> primaries, Func<string, string> objectOf, List<PendingMessage> toWrite)
     {
-        var ids = primaries.Keys.ToList();
-        var names = ids.Select(id => objectOf(primaries[id].Directory)).ToList();
-        var claims = await _claims.ClaimAsync(batchId, _options.InstanceId, ids, names, _options.PendingTimeout, CancellationToken.None);
-        foreach (var (id, existing) in claims)
+        var ids = new Guid[primaries.Count];
+        var objectIndexes = new int[primaries.Count];
+        var objects = new List<string>();
+        var indexOfDirectory = new Dictionary<string, int>(StringComparer.Ordinal);
+        var n = 0;
+        foreach (var (id, message) in primaries)
         {
-            var message = primaries[id];
-            if (existing is null)
+            if (!indexOfDirectory.TryGetValue(message.Directory, out var index))
+            {
+                index = objects.Count;
+                indexOfDirectory.Add(message.Directory, index);
+                objects.Add(objectOf(message.Directory));
+            }
+            ids[n] = id;
+            objectIndexes[n++] = index;
+        }
+        var notClaimed = await _claims.ClaimAsync(batchId, _options.InstanceId, ids, objectIndexes, [.. objects], _options.PendingTimeout, CancellationToken.None);
+        foreach (var (id, message) in primaries)
+        {
+            if (!notClaimed.TryGetValue(id, out var existing))
             {
                 toWrite.Add(message);
             }
