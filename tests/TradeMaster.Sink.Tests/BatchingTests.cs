@@ -65,6 +65,60 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task Submit_SameEventWhileItsBatchIsStillWriting_FollowsThatDeliveryAndIsWrittenOnce()
+    {
+        var db = await SinkHost.CreateDatabaseAsync("sink_in_flight");
+        var lake = LakeFiles.NewLake();
+        var writer = new GatedLakeWriter(new LocalLakeWriter(lake));
+        // One message per batch, so the two deliveries are two batches in flight at once.
+        var options = Options.Create(new SinkOptions { InstanceId = "in-flight-test", Batch = new BatchOptions { MaxEvents = 1, MaxAge = TimeSpan.FromHours(1) } });
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var batcher = new LakeBatcher(writer, new EventClaims(NpgsqlDataSource.Create(db)), options, TimeProvider.System,
+            new SinkMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<LakeBatcher>.Instance);
+        await batcher.StartAsync(CancellationToken.None);
+        var id = Guid.NewGuid();
+        PendingMessage Delivery() => new(id, "transactions/event_type=test/dt=2025-03-01", System.Text.Encoding.UTF8.GetBytes($"{{\"event_id\":\"{id}\"}}\n"));
+
+        var first = batcher.SubmitAsync(Delivery(), CancellationToken.None);
+        await writer.FirstWriteStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = batcher.SubmitAsync(Delivery(), CancellationToken.None);
+        await Poll.UntilAsync(() => batcher.BatchesStarted == 2, TimeSpan.FromSeconds(30), "the second batch was formed");
+        writer.Open();
+
+        var outcomes = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([SinkOutcome.Accepted, SinkOutcome.Duplicate], outcomes);
+        Assert.Equal(1, writer.Writes);
+        Assert.Equal(1, LakeFiles.CountEvent(lake, id.ToString()));
+        await batcher.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>Holds every write until <see cref="Open"/>: a batch that is still writing when the next one forms.</summary>
+    private sealed class GatedLakeWriter(ILakeWriter inner) : ILakeWriter
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _writes;
+
+        public string Name => inner.Name;
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public Task FirstWriteStarted => _started.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _writes);
+            _started.TrySetResult();
+            await _open.Task;
+            await inner.WriteAsync(objectName, content, cancellationToken);
+        }
+
+        public Task<bool> ExistsAsync(string objectName, CancellationToken cancellationToken) => inner.ExistsAsync(objectName, cancellationToken);
+    }
+
+    [Fact]
     public async Task InProcessBus_PublishedEvents_AreAcknowledgedOnceDurable()
     {
         var db = await SinkHost.CreateDatabaseAsync("sink_inprocess");

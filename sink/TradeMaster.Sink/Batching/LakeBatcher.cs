@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
@@ -47,6 +48,9 @@ internal sealed class PendingMessage(Guid? eventId, string directory, byte[] lin
 /// the objects written, and only then complete the messages (the transports acknowledge on completion).
 /// A crash anywhere leaves ids pending with the name of their object; the next delivery of such an id looks the
 /// object up: there, the event is in the lake (duplicate); missing, this batch writes it.
+/// Two batches may be in flight at once (one claiming while the other writes and commits: both wait mostly on
+/// PostgreSQL and the disk); an id already in flight in an earlier batch follows that delivery's fate instead of
+/// being claimed again, as a second copy within one batch does.
 /// </summary>
 public sealed partial class LakeBatcher : BackgroundService
 {
@@ -57,6 +61,16 @@ public sealed partial class LakeBatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly SinkMetrics _metrics;
     private readonly ILogger<LakeBatcher> _logger;
+
+    private const int MaxConcurrentFlushes = 2;
+
+    /// <summary>The first delivery of every event id whose batch is being flushed.</summary>
+    private readonly ConcurrentDictionary<Guid, PendingMessage> _inFlight = new();
+
+    private int _batchesStarted;
+
+    /// <summary>Batches whose messages have been sorted into primaries and followers (for tests).</summary>
+    internal int BatchesStarted => Volatile.Read(ref _batchesStarted);
 
     internal LakeBatcher(ILakeWriter writer, EventClaims claims, IOptions<SinkOptions> options, TimeProvider time, SinkMetrics metrics, ILogger<LakeBatcher> logger)
     {
@@ -79,11 +93,11 @@ public sealed partial class LakeBatcher : BackgroundService
         // Stopping closes the queue; what is queued is still written (the transports are waiting for it).
         await using var registration = stoppingToken.Register(() => _queue.Writer.TryComplete());
         var reader = _queue.Reader;
-        var batch = new List<PendingMessage>(Math.Min(_options.Batch.MaxEvents, 65_536));
+        var flushes = new List<Task>(MaxConcurrentFlushes);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             if (!reader.TryRead(out var first)) continue;
-            batch.Add(first);
+            var batch = new List<PendingMessage>(Math.Min(_options.Batch.MaxEvents, 65_536)) { first };
             var deadline = _time.GetUtcNow() + _options.Batch.MaxAge;
             while (batch.Count < _options.Batch.MaxEvents)
             {
@@ -104,9 +118,10 @@ public sealed partial class LakeBatcher : BackgroundService
                     break;
                 }
             }
-            await FlushAsync(batch);
-            batch.Clear();
+            while (flushes.Count >= MaxConcurrentFlushes) flushes.Remove(await Task.WhenAny(flushes));
+            flushes.Add(FlushAsync(batch));
         }
+        await Task.WhenAll(flushes);
     }
 
     internal async Task FlushAsync(IReadOnlyList<PendingMessage> batch)
@@ -116,24 +131,45 @@ public sealed partial class LakeBatcher : BackgroundService
         var batchId = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}");
         string ObjectOf(string directory) => $"{directory}/{batchId}.ndjson";
 
-        // Within a batch the first delivery of an id is the one written; later copies follow its fate.
+        // The first delivery of an id (in this batch, or in one still in flight) is the one written; later copies
+        // follow its fate.
         var primaries = new Dictionary<Guid, PendingMessage>();
         var followers = new List<(PendingMessage Copy, PendingMessage Primary)>();
         var rejections = new List<PendingMessage>();
         foreach (var m in batch)
         {
             if (m.EventId is not { } id) rejections.Add(m);
-            else if (primaries.TryGetValue(id, out var primary)) followers.Add((m, primary));
-            else primaries.Add(id, m);
+            else if (primaries.TryGetValue(id, out var primary) || _inFlight.TryGetValue(id, out primary)) followers.Add((m, primary));
+            else
+            {
+                primaries.Add(id, m);
+                _inFlight[id] = m;
+            }
         }
+        Interlocked.Increment(ref _batchesStarted);
+        try
+        {
+            await WriteAsync(primaries, rejections, followers, batchId, ObjectOf);
+        }
+        finally
+        {
+            // Only now that every primary is complete: a later copy either finds it here or its claim says committed.
+            foreach (var id in primaries.Keys) _inFlight.TryRemove(id, out _);
+        }
+        _metrics.Batch(batch.Count, Stopwatch.GetElapsedTime(started));
+    }
 
+    /// <summary>Claims the primaries, writes one object per lake directory, commits, and completes every message.</summary>
+    private async Task WriteAsync(Dictionary<Guid, PendingMessage> primaries, List<PendingMessage> rejections,
+        List<(PendingMessage Copy, PendingMessage Primary)> followers, string batchId, Func<string, string> objectOf)
+    {
         var toWrite = new List<PendingMessage>(primaries.Count + rejections.Count);
         toWrite.AddRange(rejections);
         if (primaries.Count > 0)
         {
             try
             {
-                await ClaimAsync(batchId, primaries, ObjectOf, toWrite);
+                await ClaimAsync(batchId, primaries, objectOf, toWrite);
             }
             catch (Exception e)
             {
@@ -146,7 +182,7 @@ public sealed partial class LakeBatcher : BackgroundService
         var objects = toWrite.GroupBy(m => m.Directory, StringComparer.Ordinal).ToList();
         var writes = objects.Select(async group =>
         {
-            var name = ObjectOf(group.Key);
+            var name = objectOf(group.Key);
             var buffer = new ArrayBufferWriter<byte>(group.Sum(m => m.Line.Length));
             foreach (var m in group) buffer.Write(m.Line);
             try
@@ -163,7 +199,7 @@ public sealed partial class LakeBatcher : BackgroundService
         var results = await Task.WhenAll(writes);
 
         Exception? commitError = null;
-        var writtenLakeObjects = results.Where(r => r.Item2 is null && r.group.First().EventId is not null).Select(r => ObjectOf(r.group.Key)).ToList();
+        var writtenLakeObjects = results.Where(r => r.Item2 is null && r.group.First().EventId is not null).Select(r => objectOf(r.group.Key)).ToList();
         if (writtenLakeObjects.Count > 0)
         {
             try
@@ -194,7 +230,6 @@ public sealed partial class LakeBatcher : BackgroundService
                 t => { if (t.IsCompletedSuccessfully) copy.Complete(SinkOutcome.Duplicate); else copy.Fail(t.Exception?.InnerException ?? new InvalidOperationException("Write failed.")); },
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        _metrics.Batch(batch.Count, Stopwatch.GetElapsedTime(started));
     }
 
     private async Task ClaimAsync(string batchId, Dictionary<Guid, PendingMessage> primaries, Func<string, string> objectOf, List<PendingMessage> toWrite)
