@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using TradeMaster.Sink.Batching;
 using TradeMaster.Sink.Transform;
 using TradeMaster.Sink.Validation;
@@ -12,6 +14,14 @@ namespace TradeMaster.Sink;
 /// </summary>
 public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, SinkMetrics metrics, TimeProvider time)
 {
+    // One row buffer per thread: a row is copied out (exactly sized) before the handler first awaits.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_row;
+
+    // The lake directory of the last row this thread wrote: consecutive events mostly share type and day.
+    [ThreadStatic]
+    private static (string Type, byte[] LocalDate, string Directory)? t_lastDirectory;
+
     public async Task<SinkOutcome> HandleAsync(ReadOnlyMemory<byte> body, string? contentType, MessageSource source, CancellationToken cancellationToken)
     {
         metrics.Received(source.Transport);
@@ -21,14 +31,15 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, S
         IReadOnlyList<ValidationError>? errors = null;
         using (var validated = validator.Validate(body, contentType))
         {
-            var buffer = new ArrayBufferWriter<byte>(2048);
+            var buffer = t_row ??= new ArrayBufferWriter<byte>(4096);
+            buffer.ResetWrittenCount();
             if (validated.IsValid)
             {
                 var root = validated.Document!.RootElement;
                 AnalyticsRow.Write(buffer, root, source, receivedAt);
                 eventType = validated.EventType!;
-                var localDate = root.GetProperty("data").GetProperty("local_date").GetString();
-                pending = new PendingMessage(Guid.Parse(validated.EventId!), $"transactions/event_type={eventType}/dt={localDate}", buffer.WrittenSpan.ToArray());
+                var directory = TransactionsDirectory(eventType, root.GetProperty("data"u8).GetProperty("local_date"u8));
+                pending = new PendingMessage(Guid.Parse(validated.EventId!), directory, buffer.WrittenSpan.ToArray());
             }
             else
             {
@@ -55,6 +66,15 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, S
             case SinkOutcome.Rejected: metrics.Rejected(errors!.Select(e => e.Code).Distinct()); break;
         }
         return outcome;
+    }
+
+    private static string TransactionsDirectory(string eventType, JsonElement localDate)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(localDate);
+        if (t_lastDirectory is { } last && last.Type == eventType && raw.SequenceEqual(last.LocalDate)) return last.Directory;
+        var directory = $"transactions/event_type={eventType}/dt={localDate.GetString()}";
+        t_lastDirectory = (eventType, raw.ToArray(), directory);
+        return directory;
     }
 
     /// <summary>Records a message that failed before it could even be read as a CloudEvent (e.g. a broken push envelope).</summary>
