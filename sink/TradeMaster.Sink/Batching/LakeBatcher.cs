@@ -118,7 +118,12 @@ public sealed partial class LakeBatcher : BackgroundService
                     break;
                 }
             }
-            while (flushes.Count >= MaxConcurrentFlushes) flushes.Remove(await Task.WhenAny(flushes));
+            while (flushes.Count >= MaxConcurrentFlushes)
+            {
+                var done = await Task.WhenAny(flushes);
+                flushes.Remove(done);
+                await done; // a fault that escaped FlushAsync stops the batcher, as it did with one batch at a time
+            }
             flushes.Add(FlushAsync(batch));
         }
         await Task.WhenAll(flushes);
