@@ -44,6 +44,7 @@ internal sealed class FastSchema
     private FastSchema? _items;
     private int? _minItems, _maxItems, _minLength, _maxLength;
     private decimal? _minimum, _maximum, _exclusiveMinimum, _exclusiveMaximum, _multipleOf;
+    private int? _multipleOfDecimals; // k when multipleOf is 10^-k
     private Regex? _pattern;
     private string? _format;
     private FastSchema[]? _anyOf, _oneOf, _allOf;
@@ -90,7 +91,10 @@ internal sealed class FastSchema
                 case "maximum": s._maximum = v.GetDecimal(); break;
                 case "exclusiveMinimum": s._exclusiveMinimum = v.GetDecimal(); break;
                 case "exclusiveMaximum": s._exclusiveMaximum = v.GetDecimal(); break;
-                case "multipleOf": s._multipleOf = v.GetDecimal(); break;
+                case "multipleOf":
+                    s._multipleOf = v.GetDecimal();
+                    if (s._multipleOf.Value.Scale > 0 && s._multipleOf.Value * Pow10(s._multipleOf.Value.Scale) == 1m) s._multipleOfDecimals = s._multipleOf.Value.Scale;
+                    break;
                 case "pattern": s._pattern = new Regex(v.GetString()!, RegexOptions.CultureInvariant | RegexOptions.Compiled); break;
                 case "format":
                     s._format = v.GetString();
@@ -127,6 +131,13 @@ internal sealed class FastSchema
             s._enumNumbers = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.Number ? c.GetDecimal() : (decimal?)null)];
         }
         return s;
+    }
+
+    private static decimal Pow10(int n)
+    {
+        var p = 1m;
+        for (var i = 0; i < n; i++) p *= 10m;
+        return p;
     }
 
     /// <summary>The next free bit of a mask of up to 64 required names (0 when full).</summary>
@@ -306,6 +317,9 @@ internal sealed class FastSchema
         if (_minimum is null && _maximum is null && _exclusiveMinimum is null && _exclusiveMaximum is null && _multipleOf is null) return true;
         if (!e.TryGetDecimal(out var d)) return false;
         if (d < _minimum || d > _maximum || d <= _exclusiveMinimum || d >= _exclusiveMaximum) return false;
-        return _multipleOf is not { } m || d % m == 0m;
+        if (_multipleOf is not { } m) return true;
+        // Money is multipleOf 0.01: a value written with at most two decimals is one without dividing.
+        if (_multipleOfDecimals is { } decimals && d.Scale <= decimals) return true;
+        return d % m == 0m;
     }
 }
