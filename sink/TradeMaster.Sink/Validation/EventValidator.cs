@@ -109,8 +109,8 @@ public sealed class EventValidator
                     : new ValidationError(ValidationCodes.EventTypeUnknown, "$.type", $"'{type}' is not a TradeMaster event type."));
             }
         }
-        if (root.TryGetProperty("datacontenttype", out var dct)
-            && (dct.ValueKind != JsonValueKind.String || !IsPlainJson(dct.GetString()!)))
+        if (root.TryGetProperty("datacontenttype"u8, out var dct)
+            && (dct.ValueKind != JsonValueKind.String || (!dct.ValueEquals("application/json"u8) && !IsPlainJson(dct.GetString()!))))
         {
             errors.Add(new ValidationError(ValidationCodes.DataContentTypeUnsupported, "$.datacontenttype", "Event data must be application/json."));
         }
