@@ -17,7 +17,7 @@ public sealed record ItemPage(int Page, int PageSize, bool HasMore, IReadOnlyLis
 public sealed record CustomerView(
     int CustomerId, string Cpf, string FullName, string? Email, string? Phone, string? City, string? State, bool Active);
 
-/// <summary>A transaction as the history tables know it (written by the ledger's outbox shortly after the answer).</summary>
+/// <summary>A transaction as the history tables know it (the ledger commits it there before answering).</summary>
 public sealed record TransactionRecord(
     Guid TransactionId, int StoreId, TransactionKind Kind, string Status, Guid EventId, string EventType,
     DateTimeOffset OccurredAt, DateOnly LocalDate, DateTimeOffset RecordedAt);

@@ -6,9 +6,9 @@ using TradeMaster.Silo.MasterData;
 namespace TradeMaster.Silo.Hosting;
 
 /// <summary>
-/// Activates every store's ledger when a silo starts. An outbox left undelivered by a crash is thereby delivered
-/// without waiting for that store's next sale — the reason no reminder table is needed — and the first
-/// customer of the day does not pay for loading the catalog.
+/// Activates every store's ledger when a silo starts. Events and returns a crash left unfinished are thereby
+/// published and settled without waiting for that store's next sale — the reason no reminder table is needed —
+/// and the first customer of the day does not pay for loading the catalog or replaying the journal.
 /// </summary>
 public sealed partial class LedgerWarmup(IGrainFactory grains, MasterDataCache masterData, ILogger<LedgerWarmup> logger) : BackgroundService
 {

@@ -18,7 +18,7 @@ public static class SiloHostingExtensions
 {
     /// <summary>
     /// Hosts the ledger: an Orleans silo with its grains, grain state in PostgreSQL (ADO.NET), clustering in
-    /// PostgreSQL (or localhost for one process), the outbox's history writer and the configured publisher.
+    /// PostgreSQL (or localhost for one process), the journal (history tables) and the configured publisher.
     /// </summary>
     public static IHostApplicationBuilder AddTradeMasterSilo(this IHostApplicationBuilder builder)
     {
