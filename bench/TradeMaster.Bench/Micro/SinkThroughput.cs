@@ -126,8 +126,8 @@ public static class SinkThroughput
     /// <summary>
     /// The real sink as the embedded mode runs it: SinkHandler (validate, transform) → LakeBatcher (5,000 / 2 s
     /// batches, PostgreSQL claims, local lake writer with fsync + rename, commit), delivered as the in-process
-    /// subscriber delivers (InProcessSinkService: up to 10,000 in flight, each handled on the delivering thread
-    /// until its first await). The first two batches' worth warm up the pipeline (connections, JIT) unmeasured.
+    /// subscriber delivers (InProcessSinkService: three batches' worth in flight, each handled on the delivering
+    /// thread until its first await). The first two batches' worth warm up the pipeline unmeasured.
     /// </summary>
     private static async Task<(double Rate, long Accepted)> PipelineAsync(byte[][] bodies, string connectionString, string lake)
     {
@@ -162,7 +162,7 @@ public static class SinkThroughput
 
     private static async Task<long> DeliverAsync(SinkHandler handler, byte[][] bodies, MessageSource source)
     {
-        using var inFlight = new SemaphoreSlim(10_000);
+        using var inFlight = new SemaphoreSlim(new SinkOptions().Batch.MaxEvents * (Sink.Batching.LakeBatcher.MaxConcurrentFlushes + 1));
         var accepted = new StrongBox<long>();
         var tasks = new Task[bodies.Length];
         for (var i = 0; i < bodies.Length; i++)

@@ -62,7 +62,8 @@ public sealed partial class LakeBatcher : BackgroundService
     private readonly SinkMetrics _metrics;
     private readonly ILogger<LakeBatcher> _logger;
 
-    private const int MaxConcurrentFlushes = 2;
+    /// <summary>Batches being claimed, written or committed at once.</summary>
+    public const int MaxConcurrentFlushes = 2;
 
     /// <summary>The first delivery of every event id whose batch is being flushed.</summary>
     private readonly ConcurrentDictionary<Guid, PendingMessage> _inFlight = new();

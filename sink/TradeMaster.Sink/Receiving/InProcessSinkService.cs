@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TradeMaster.Contracts.Events;
+using TradeMaster.Sink.Batching;
 using TradeMaster.Sink.Transform;
 
 namespace TradeMaster.Sink.Receiving;
@@ -19,7 +20,8 @@ internal sealed partial class InProcessSinkService(IServiceProvider services, Si
         var bus = services.GetService<InProcessEventBus>();
         if (bus is null) return;
         // Not disposed: handlers still running at shutdown release it after this method returned.
-        var inFlight = new SemaphoreSlim(Math.Max(1, options.Value.Batch.MaxEvents * 2));
+        // Enough deliveries for the batches being flushed plus one filling meanwhile.
+        var inFlight = new SemaphoreSlim(Math.Max(1, options.Value.Batch.MaxEvents * (LakeBatcher.MaxConcurrentFlushes + 1)));
         try
         {
             await foreach (var delivery in bus.Reader.ReadAllAsync(stoppingToken))
