@@ -127,6 +127,33 @@ public sealed class JournalTests
         Assert.Equal((long)ids.Length, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = any($1)", ids));
     }
 
+    [Fact]
+    public async Task Relay_MoreEventsWaitingThanItKeepsInMemory_PublishesEveryOneInJournalOrder()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_relay_order");
+        var publisher = new RecordingPublisher { Failing = true };
+        await using var host = await LedgerHost.StartAsync(connectionString, publisher, new Dictionary<string, string?> { ["Ledger:OutboxMaxBackoff"] = "00:00:00.500" });
+        var clerk = await host.ScalarAsync<int>("select min(employee_id) from employees where store_id = 5 and active and role = 'clerk'");
+        var item = await host.ScalarAsync<int>("select s.item_id from stock s join catalog_items i using (item_id) where store_id = 5 and copies_for_sale > 0 and i.sellable and i.active order by 1 limit 1");
+        var store = host.Grains.GetGrain<IStoreGrain>(5);
+        var outcomes = new List<TransactionOutcome>();
+        for (var round = 0; round < 11; round++) // 5,500 transactions (mostly refused once the copies are gone): all events
+        {
+            outcomes.AddRange(await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => store.SellAsync(LedgerFixture.Sale(clerk, item)))));
+        }
+
+        publisher.Failing = false;
+        var ids = outcomes.Select(o => o.EventId!.Value.ToString()).ToHashSet();
+        await Poll.UntilAsync(() => publisher.Distinct.Count(e => ids.Contains(e.Id)) == ids.Count, TimeSpan.FromSeconds(60), "every event is published");
+
+        var journalOrder = await host.QueryAsync("select event_id from ledger_transactions where store_id = 5 order by store_seq", r => r.GetGuid(0).ToString());
+        var firstPublished = new List<string>();
+        var seen = new HashSet<string>();
+        foreach (var e in publisher.All) if (ids.Contains(e.Id) && seen.Add(e.Id)) firstPublished.Add(e.Id);
+        Assert.Equal(journalOrder.Where(ids.Contains), firstPublished);
+        Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from unpublished_events where store_id = 5"));
+    }
+
     private static JournalEntry Refused(Guid transactionId, long sequence)
     {
         var now = DateTimeOffset.UtcNow;

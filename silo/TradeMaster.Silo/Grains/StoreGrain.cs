@@ -73,7 +73,9 @@ public sealed partial class StoreGrain(
     private readonly List<Receipt> _customerPending = [];
     private bool _settling;
     private int _settleFailures;
-    private const int UnpublishedInMemory = 20_000;
+    // Events waiting for the transport kept in memory; more wait in unpublished_events and are read back as these
+    // drain. Small on purpose: a 10-minute soak with the sink behind filled 20,000 per store (≈ 250 MB of live heap).
+    private const int UnpublishedInMemory = 4_000;
     private readonly List<OutgoingEvent> _unpublished = [];
     private readonly HashSet<string> _unpublishedIds = [];
     private bool _publishing;
@@ -669,12 +671,17 @@ public sealed partial class StoreGrain(
                 {
                     if (_reloadUnpublished && _unpublished.Count < UnpublishedInMemory)
                     {
-                        // Older events first (what a previous activation left, or what did not fit in memory), so each
-                        // store's events keep their order on the transport.
+                        // The oldest unacknowledged events of the store, in journal order (what a previous activation
+                        // left, or what did not fit in memory). Every event in memory is also in that table, so one not
+                        // among these is newer than all of them: the merged queue keeps the store's order.
                         var stored = await history.LoadUnpublishedAsync(StoreId, UnpublishedInMemory);
                         _reloadUnpublished = stored.Count == UnpublishedInMemory;
-                        var older = stored.Where(e => _unpublishedIds.Add(e.Id)).ToList();
-                        _unpublished.InsertRange(0, older);
+                        var storedIds = stored.Select(e => e.Id).ToHashSet();
+                        var newer = _unpublished.Where(e => !storedIds.Contains(e.Id)).ToList();
+                        _unpublished.Clear();
+                        _unpublished.AddRange(stored);
+                        _unpublished.AddRange(newer);
+                        _unpublishedIds.UnionWith(storedIds);
                     }
                     if (_unpublished.Count == 0) return;
                     var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
