@@ -48,6 +48,10 @@ public sealed class BadEventCatalogTests(SinkFixture sink) : IClassFixture<SinkF
         Sale("item id as string", e => D(e)["lines"]![0]!["item_id"] = "101", SchemaType),
         Sale("quantity as string", e => D(e)["lines"]![0]!["quantity"] = "2", SchemaType),
         Sale("quantity zero", e => D(e)["lines"]![0]!["quantity"] = 0, QuantityNotPositive),
+        // NJsonSchema itself throws on integers beyond 64 bits: these must be rejected, not redelivered forever.
+        Sale("store id beyond 64 bits", e => D(e)["store"]!["id"] = JsonNode.Parse("100000000000000000000"), IdInvalid),
+        Sale("negative quantity beyond 64 bits", e => D(e)["lines"]![0]!["quantity"] = JsonNode.Parse("-100000000000000000000"), QuantityNotPositive),
+        Sale("quantity beyond 64 bits", e => D(e)["lines"]![0]!["quantity"] = JsonNode.Parse("100000000000000000000"), SchemaRange),
         Sale("negative unit price", e => D(e)["lines"]![1]!["unit_price"] = -1m, LineTotalMismatch, UnitPriceNegative),
         Sale("line total ignores discount", e =>
         {

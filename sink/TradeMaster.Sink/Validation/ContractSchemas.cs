@@ -78,7 +78,23 @@ public sealed class ContractSchemas
     private static void ValidateWithAuthority(JsonSchema schema, JsonElement data, List<ValidationError> errors)
     {
         var token = JsonConvert.DeserializeObject<JToken>(data.GetRawText(), NewtonsoftSettings) ?? JValue.CreateNull();
+        // NJsonSchema throws on an integer beyond 64 bits (Newtonsoft reads it as a BigInteger), which would make the
+        // event fail forever instead of being rejected. No contract field is that large: report each such integer as
+        // out of range and let the schema check the rest with the nearest 64-bit value in its place.
+        var huge = new List<string>();
+        var values = token is JContainer container ? container.DescendantsAndSelf().OfType<JValue>() : [(JValue)token];
+        foreach (var value in values.Where(v => v.Value is System.Numerics.BigInteger).ToList())
+        {
+            huge.Add(ToPath("#/" + value.Path));
+            var replacement = new JValue(((System.Numerics.BigInteger)value.Value!).Sign < 0 ? long.MinValue : long.MaxValue);
+            if (ReferenceEquals(value, token)) token = replacement; else value.Replace(replacement);
+        }
+        var before = errors.Count;
         foreach (var error in schema.Validate(token)) Flatten(error, errors);
+        foreach (var path in huge)
+        {
+            if (!errors.Skip(before).Any(e => e.Path == path)) errors.Add(new ValidationError(ValidationCodes.SchemaRange, path, "Integer beyond 64 bits."));
+        }
     }
 
     private static void Flatten(NJsonSchema.Validation.ValidationError error, List<ValidationError> errors)
