@@ -43,6 +43,11 @@ internal sealed partial class InProcessSinkService(IServiceProvider services, Si
                 new MessageSource("inprocess", Messaging.TransactionsTopic, delivery.Event.Id), stoppingToken);
             delivery.Acknowledge();
         }
+        catch (OperationCanceledException e) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the event stays unacknowledged and is published again by the next run.
+            delivery.Fail(e);
+        }
         catch (Exception e)
         {
             LogFailed(e, delivery.Event.Id);
