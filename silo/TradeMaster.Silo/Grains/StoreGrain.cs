@@ -106,6 +106,7 @@ public sealed partial class StoreGrain(
             _answers.AddCompleted(entry.Outcome.TransactionId, entry.Fingerprint, entry.Outcome);
             _sequence = entry.Sequence;
         }
+        _returnsUncommitted.Clear(); // replayed returns are committed: history says those rentals are closed
         _customerPending.AddRange(await history.LoadCustomerPendingAsync(StoreId, cancellationToken));
         ScheduleCheckpoint();
 
