@@ -19,11 +19,12 @@ public sealed record LakeReport(long Expected, long Found, LongHistogram LagMs, 
 /// </summary>
 public static class LakeWatcher
 {
-    public static async Task<LakeReport> WaitForAsync(string lakeRoot, IReadOnlyDictionary<Guid, long> expected, TimeSpan deadline, CancellationToken cancellationToken = default)
+    public static async Task<LakeReport> WaitForAsync(string lakeRoot, AnsweredEvents expected, TimeSpan deadline, CancellationToken cancellationToken = default)
     {
         var lag = new LongHistogram(1, 3_600_000, 3);
         var seenFiles = new HashSet<string>(StringComparer.Ordinal);
-        var found = new HashSet<Guid>();
+        var found = new bool[expected.Count];
+        var foundCount = 0;
         var started = Stopwatch.StartNew();
         var transactions = Path.Combine(lakeRoot, "transactions");
         while (true)
@@ -36,15 +37,18 @@ public static class LakeWatcher
                     var writtenTicks = File.GetLastWriteTimeUtc(file).Ticks;
                     foreach (var id in EventIds(await File.ReadAllBytesAsync(file, cancellationToken)))
                     {
-                        if (!expected.TryGetValue(id, out var answeredTicks) || !found.Add(id)) continue;
-                        lag.RecordValue(Math.Max(1, (writtenTicks - answeredTicks) / TimeSpan.TicksPerMillisecond));
+                        var index = expected.IndexOf(id);
+                        if (index < 0 || found[index]) continue;
+                        found[index] = true;
+                        foundCount++;
+                        lag.RecordValue(Math.Max(1, (writtenTicks - expected.TicksAt(index)) / TimeSpan.TicksPerMillisecond));
                     }
                 }
             }
-            if (found.Count >= expected.Count || started.Elapsed >= deadline) break;
+            if (foundCount >= expected.Count || started.Elapsed >= deadline) break;
             await Task.Delay(500, cancellationToken);
         }
-        return new LakeReport(expected.Count, found.Count, lag, started.Elapsed);
+        return new LakeReport(expected.Count, foundCount, lag, started.Elapsed);
     }
 
     private static List<Guid> EventIds(byte[] ndjson)

@@ -43,7 +43,7 @@ public sealed class LoadResult(string label, LoadSettings settings)
     public ConcurrentDictionary<string, long> ErrorsByKind { get; } = new();
 
     /// <summary>Every event the ledger said it recorded (warm-up included): event id → UTC ticks of the answer.</summary>
-    public ConcurrentDictionary<Guid, long> Events { get; } = new();
+    public AnsweredEvents Events { get; } = new((long)Math.Ceiling(settings.Rate * (settings.Warmup + settings.Duration).TotalSeconds) + 1);
 
     public TimeSpan Elapsed { get; set; }
 
@@ -160,7 +160,7 @@ public sealed class OpenLoopGenerator : IDisposable
                 (code, eventId) = ReadProblem(body);
             }
             var ledgerAnswer = status == 201 || code is not null;
-            if (eventId is { } id) result.Events[id] = DateTime.UtcNow.Ticks;
+            if (eventId is { } id) result.Events.Add(id, DateTime.UtcNow.Ticks);
             mix.Report(request, status == 201);
             if (!measured) return;
             if (ledgerAnswer)
