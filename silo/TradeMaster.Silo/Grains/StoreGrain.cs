@@ -72,14 +72,12 @@ public sealed partial class StoreGrain(
     // After the commit: accepted returns owed to customer accounts, and the transport relay.
     private readonly List<Receipt> _customerPending = [];
     private bool _settling;
-    private int _settleFailures;
     // Events waiting for the transport kept in memory; more wait in unpublished_events and are read back as these
     // drain. Small on purpose: a 10-minute soak with the sink behind filled 20,000 per store (≈ 250 MB of live heap).
     private const int UnpublishedInMemory = 4_000;
     private readonly List<OutgoingEvent> _unpublished = [];
     private readonly HashSet<string> _unpublishedIds = [];
     private bool _publishing;
-    private int _publishFailures;
     private bool _reloadUnpublished = true; // whatever a previous activation left unacknowledged is in PostgreSQL
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -608,38 +606,51 @@ public sealed partial class StoreGrain(
 
     private void KickSettling()
     {
-        if (!_settling && _broken is null && _customerPending.Count > 0) _ = SettleLoopAsync();
+        if (_settling || _broken is not null || _customerPending.Count == 0) return;
+        _settling = true;
+        _ = DrainAsync(SettleBatchAsync, (e, delayMs) => LogSettleFailed(logger, e, StoreId, _customerPending.Count, delayMs), () => _settling = false);
     }
 
     /// <summary>Tells the customers' accounts about committed returns (rental closed, fee owed), then forgets them (<c>unsettled_returns</c>).</summary>
-    private async Task SettleLoopAsync()
+    private async Task<bool> SettleBatchAsync()
     {
-        _settling = true;
+        if (_customerPending.Count == 0) return false;
+        var batch = _customerPending.GetRange(0, Math.Min(_customerPending.Count, _options.PublishBatchSize));
+        // Closing is idempotent on the customer's side, so a repeat after a failure changes nothing.
+        await Task.WhenAll(batch.Select(r => GrainFactory.GetGrain<ICustomerGrain>(r.CustomerId!.Value)
+            .CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee)));
+        await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
+        _customerPending.RemoveRange(0, batch.Count);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> until it reports nothing left, retrying a failed step with exponential backoff on
+    /// the grain's scheduler (what failed stays queued, so a retry repeats it); <paramref name="done"/> runs at the end.
+    /// </summary>
+    private async Task DrainAsync(Func<Task<bool>> step, Action<Exception, double> logFailure, Action done)
+    {
         try
         {
-            while (_broken is null && _customerPending.Count > 0)
+            var failures = 0;
+            while (_broken is null)
             {
-                var batch = _customerPending.GetRange(0, Math.Min(_customerPending.Count, _options.PublishBatchSize));
                 try
                 {
-                    // Closing is idempotent on the customer's side, so a repeat after a failure changes nothing.
-                    await Task.WhenAll(batch.Select(r => GrainFactory.GetGrain<ICustomerGrain>(r.CustomerId!.Value)
-                        .CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee)));
-                    await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
-                    _customerPending.RemoveRange(0, batch.Count);
-                    _settleFailures = 0;
+                    if (!await step()) return;
+                    failures = 0;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var delay = Backoff(++_settleFailures);
-                    LogSettleFailed(logger, e, StoreId, batch.Count, delay.TotalMilliseconds);
+                    var delay = Backoff(++failures);
+                    logFailure(e, delay.TotalMilliseconds);
                     await WaitBeforeRetryAsync(delay);
                 }
             }
         }
         finally
         {
-            _settling = false;
+            done();
         }
     }
 
@@ -657,56 +668,38 @@ public sealed partial class StoreGrain(
 
     private void KickPublishing()
     {
-        if (!_publishing && _broken is null && (_unpublished.Count > 0 || _reloadUnpublished)) _ = PublishLoopAsync();
+        if (_publishing || _broken is not null || (_unpublished.Count == 0 && !_reloadUnpublished)) return;
+        _publishing = true;
+        // Published or not, failed events stay queued: a repeat is harmless (consumers drop duplicate ids).
+        _ = DrainAsync(PublishBatchAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, _unpublished.Count, delayMs), () => _publishing = false);
     }
 
-    /// <summary>Hands the events the history tables hold to the transport, oldest first, and records each acknowledgement.</summary>
-    private async Task PublishLoopAsync()
+    /// <summary>Hands the events the history tables hold to the transport, oldest first, and records the acknowledgement.</summary>
+    private async Task<bool> PublishBatchAsync()
     {
-        _publishing = true;
-        try
+        if (_reloadUnpublished && _unpublished.Count < UnpublishedInMemory)
         {
-            while (_broken is null)
-            {
-                try
-                {
-                    if (_reloadUnpublished && _unpublished.Count < UnpublishedInMemory)
-                    {
-                        // The oldest unacknowledged events of the store, in journal order (what a previous activation
-                        // left, or what did not fit in memory). Every event in memory is also in that table, so one not
-                        // among these is newer than all of them: the merged queue keeps the store's order.
-                        var stored = await history.LoadUnpublishedAsync(StoreId, UnpublishedInMemory);
-                        _reloadUnpublished = stored.Count == UnpublishedInMemory;
-                        var storedIds = stored.Select(e => e.Id).ToHashSet();
-                        var newer = _unpublished.Where(e => !storedIds.Contains(e.Id)).ToList();
-                        _unpublished.Clear();
-                        _unpublished.AddRange(stored);
-                        _unpublished.AddRange(newer);
-                        _unpublishedIds.UnionWith(storedIds);
-                    }
-                    if (_unpublished.Count == 0) return;
-                    var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
-                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    await publisher.PublishAsync(batch, CancellationToken.None);
-                    await history.MarkPublishedAsync([.. batch.Select(e => Guid.Parse(e.Id))]);
-                    LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    _unpublished.RemoveRange(0, batch.Count);
-                    foreach (var e in batch) _unpublishedIds.Remove(e.Id);
-                    _publishFailures = 0;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Published or not, the events stay queued: a repeat is harmless (consumers drop duplicate ids).
-                    var delay = Backoff(++_publishFailures);
-                    LogPublishFailed(logger, e, StoreId, _unpublished.Count, delay.TotalMilliseconds);
-                    await WaitBeforeRetryAsync(delay);
-                }
-            }
+            // The oldest unacknowledged events of the store, in journal order (what a previous activation left, or
+            // what did not fit in memory). Every event in memory is also in that table, so one not among these is
+            // newer than all of them: the merged queue keeps the store's order.
+            var stored = await history.LoadUnpublishedAsync(StoreId, UnpublishedInMemory);
+            _reloadUnpublished = stored.Count == UnpublishedInMemory;
+            var storedIds = stored.Select(e => e.Id).ToHashSet();
+            var newer = _unpublished.Where(e => !storedIds.Contains(e.Id)).ToList();
+            _unpublished.Clear();
+            _unpublished.AddRange(stored);
+            _unpublished.AddRange(newer);
+            _unpublishedIds.UnionWith(storedIds);
         }
-        finally
-        {
-            _publishing = false;
-        }
+        if (_unpublished.Count == 0) return false;
+        var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await publisher.PublishAsync(batch, CancellationToken.None);
+        await history.MarkPublishedAsync([.. batch.Select(e => Guid.Parse(e.Id))]);
+        LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _unpublished.RemoveRange(0, batch.Count);
+        foreach (var e in batch) _unpublishedIds.Remove(e.Id);
+        return true;
     }
 
     /// <summary>Exponential from 200 ms, capped at <c>Ledger:OutboxMaxBackoff</c>.</summary>
