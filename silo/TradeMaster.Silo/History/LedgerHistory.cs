@@ -25,7 +25,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         if (transactionIds.Count == 0) return found;
         await using var command = dataSource.CreateCommand(
             "select transaction_id, store_id, request_fingerprint, outcome from ledger_transactions where transaction_id = any($1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(UuidArray(transactionIds));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -66,7 +66,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     public async Task MarkPublishedAsync(IReadOnlyCollection<Guid> eventIds, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("delete from unpublished_events where event_id = any($1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = eventIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(UuidArray(eventIds));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -86,7 +86,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         if (rentalIds.Count == 0) return returned;
         await using var command = dataSource.CreateCommand(
             "select rental_id, case when fee_paid then 0 else late_fee end from returns where rental_id = any($1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = rentalIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(UuidArray(rentalIds));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) returned[reader.GetGuid(0)] = reader.GetDecimal(1);
         return returned;
@@ -256,9 +256,13 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     public async Task MarkCustomerSettledAsync(IReadOnlyCollection<Guid> transactionIds, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("delete from unsettled_returns where transaction_id = any($1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(UuidArray(transactionIds));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>A uuid[] parameter for "= any($n)" look-ups by id.</summary>
+    private static NpgsqlParameter UuidArray(IReadOnlyCollection<Guid> ids) =>
+        new() { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
 
     /// <summary>
     /// The detail rows of a batch of transactions, column by column, written with one <c>unnest</c> statement per
