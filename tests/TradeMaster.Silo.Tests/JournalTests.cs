@@ -103,6 +103,36 @@ public sealed class JournalTests
         var stale = Refused(Guid.NewGuid(), usedSequence);
         await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync(Store, [stale]));
         Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", stale.TransactionId));
+
+        // Several stores in one commit (the silo's journal writer merges them): all or nothing across the stores too.
+        var otherStore = Refused(Guid.NewGuid(), sequence: 1_000, store: 3);
+        await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync([new StoreBatch(3, [otherStore]), new StoreBatch(Store, [stale])]));
+        Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", otherStore.TransactionId));
+    }
+
+    [Fact]
+    public async Task JournalWriter_StoresCommittingTogether_OneStaleStoreFailsAloneAndEachRowKeepsItsStore()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_merged");
+        await using var host = await LedgerHost.StartAsync(connectionString);
+        var clerk = await host.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+        var item = await host.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and copies_for_sale > 5 and i.sellable and i.active order by 1 limit 1");
+        await host.Grains.GetGrain<IStoreGrain>(Store).SellAsync(LedgerFixture.Sale(clerk, item));
+        var usedSequence = await host.ScalarAsync<long>($"select max(store_seq) from ledger_transactions where store_id = {Store}");
+        var writer = host.Services.GetRequiredService<JournalWriter>();
+
+        // Submitted back to back, so the writer merges whatever is waiting when its loop takes a round.
+        var first = writer.CommitAsync(1, [Refused(Guid.NewGuid(), sequence: 1_000_000, store: 1), Refused(Guid.NewGuid(), sequence: 1_000_001, store: 1)]);
+        var stale = writer.CommitAsync(Store, [Refused(Guid.NewGuid(), usedSequence)]);
+        var third = writer.CommitAsync(3, [Refused(Guid.NewGuid(), sequence: 1_000_000, store: 3)]);
+
+        await first;
+        await third;
+        await Assert.ThrowsAsync<PostgresException>(() => stale);
+        Assert.Equal(2L, await host.ScalarAsync<long>("select count(*) from refused_transactions where store_id = 1 and message = 'test'"));
+        Assert.Equal(1L, await host.ScalarAsync<long>("select count(*) from refused_transactions where store_id = 3 and message = 'test'"));
+        Assert.Equal(0L, await host.ScalarAsync<long>($"select count(*) from refused_transactions where store_id = {Store} and message = 'test'"));
+        Assert.Equal(3L, await host.ScalarAsync<long>("select count(*) from unpublished_events u join ledger_transactions l using (event_id) where u.store_id = l.store_id and l.store_seq >= 1000000"));
     }
 
     [Theory]
@@ -154,10 +184,10 @@ public sealed class JournalTests
         Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from unpublished_events where store_id = 5"));
     }
 
-    private static JournalEntry Refused(Guid transactionId, long sequence)
+    private static JournalEntry Refused(Guid transactionId, long sequence, int store = Store)
     {
         var now = DateTimeOffset.UtcNow;
-        var outcome = new TransactionOutcome(transactionId, TransactionKind.Sale, Store, null,
+        var outcome = new TransactionOutcome(transactionId, TransactionKind.Sale, store, null,
             new Refusal(RefusalCodes.InsufficientStock, "test"), Guid.NewGuid(), now);
         return new JournalEntry(sequence, transactionId, "fingerprint", outcome, EventTypes.TransactionRefused, "{}"u8.ToArray(), null, null,
             DateOnly.FromDateTime(now.UtcDateTime));

@@ -18,8 +18,9 @@ namespace TradeMaster.Silo.Grains;
 /// (no await between reading stock and changing it, so two calls can never both take the last copy); then the
 /// caller waits for the next commit, which carries every transaction applied since the previous one. The commit
 /// is one PostgreSQL statement batch into the history tables — the store's journal — holding the transactions,
-/// their detail rows, their events and the stock deltas. One round trip per batch instead of per transaction, and
-/// nobody is answered before their transaction is durable. That is why the grain is <see cref="ReentrantAttribute"/>:
+/// their detail rows, their events and the stock deltas; the silo's <see cref="JournalWriter"/> merges the batches
+/// of every store waiting at that moment into one database transaction. One round trip per batch instead of per
+/// transaction, and nobody is answered before their transaction is durable. That is why the grain is <see cref="ReentrantAttribute"/>:
 /// a non-reentrant grain would hold every caller behind the commit of the one before it.
 /// </para>
 /// <para>
@@ -35,6 +36,7 @@ public sealed partial class StoreGrain(
     [PersistentState("store", StorageNames.Ledger)] IPersistentState<StoreState> state,
     MasterDataCache masterData,
     LedgerHistory history,
+    JournalWriter journal,
     IEventPublisher publisher,
     IOptions<LedgerOptions> options,
     TimeProvider time,
@@ -64,10 +66,6 @@ public sealed partial class StoreGrain(
     private long _checkpointed;
     private long _checkpointDueAt;
     private bool _checkpointing;
-
-    // Idempotency look-ups of ids this activation has not seen, batched like the commits.
-    private Dictionary<Guid, TaskCompletionSource<RememberedTransaction?>> _pendingLookups = [];
-    private bool _lookingUp;
 
     // After the commit: accepted returns owed to customer accounts, and the transport relay.
     private readonly List<Receipt> _customerPending = [];
@@ -472,7 +470,7 @@ public sealed partial class StoreGrain(
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
-                    await history.CommitAsync(StoreId, batch);
+                    await journal.CommitAsync(StoreId, batch);
                 }
                 catch (Exception e)
                 {
@@ -567,40 +565,16 @@ public sealed partial class StoreGrain(
         }
     }
 
-    private Task<RememberedTransaction?> LookupAsync(Guid transactionId)
+    /// <summary>An id this activation has not seen: the silo's journal writer asks the history, batched with other stores' ids.</summary>
+    private async Task<RememberedTransaction?> LookupAsync(Guid transactionId)
     {
-        if (!_pendingLookups.TryGetValue(transactionId, out var lookup))
-        {
-            lookup = new TaskCompletionSource<RememberedTransaction?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _pendingLookups[transactionId] = lookup;
-        }
-        if (!_lookingUp) _ = LookupLoopAsync();
-        return lookup.Task;
-    }
-
-    private async Task LookupLoopAsync()
-    {
-        _lookingUp = true;
         try
         {
-            while (_pendingLookups.Count > 0)
-            {
-                var batch = _pendingLookups;
-                _pendingLookups = [];
-                try
-                {
-                    var found = await history.LookupAsync(batch.Keys);
-                    foreach (var (id, waiter) in batch) waiter.SetResult(found.GetValueOrDefault(id));
-                }
-                catch (Exception e)
-                {
-                    foreach (var waiter in batch.Values) waiter.SetException(new LedgerUnavailableException("Checking the transaction id failed; retry.", e));
-                }
-            }
+            return await journal.LookupAsync(transactionId);
         }
-        finally
+        catch (Exception e)
         {
-            _lookingUp = false;
+            throw new LedgerUnavailableException("Checking the transaction id failed; retry.", e);
         }
     }
 

@@ -10,6 +10,9 @@ namespace TradeMaster.Silo.History;
 
 public sealed record RememberedTransaction(int StoreId, string Fingerprint, TransactionOutcome Outcome);
 
+/// <summary>One store's journal entries for a commit, in the order the store applied them.</summary>
+public readonly record struct StoreBatch(int StoreId, IReadOnlyList<JournalEntry> Entries);
+
 /// <summary>
 /// The relational history of the ledger (seed task 1), which is also each store's journal: a store grain commits
 /// every batch of transactions here before answering, replays it after its checkpoint when it activates, and
@@ -98,29 +101,41 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     /// that is already recorded, or a <c>store_seq</c> another activation of the store already wrote, fails the
     /// whole batch.
     /// </summary>
-    public async Task CommitAsync(int storeId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
+    public Task CommitAsync(int storeId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default) =>
+        CommitAsync([new StoreBatch(storeId, entries)], cancellationToken);
+
+    /// <summary>
+    /// Commits the batches of several stores in one database transaction (the silo's <see cref="JournalWriter"/>
+    /// merges them): each table gets one statement for all of them, so ten stores cost what one does. All or nothing
+    /// across the stores too.
+    /// </summary>
+    public async Task CommitAsync(IReadOnlyList<StoreBatch> batches, CancellationToken cancellationToken = default)
     {
-        if (entries.Count == 0) return;
-        var n = entries.Count;
+        var n = batches.Sum(b => b.Entries.Count);
+        if (n == 0) return;
         var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
         var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
         var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
         var sequences = new long[n];
-        var returns = new List<(Guid TransactionId, long Sequence)>();
-        var rows = new HistoryRows(storeId);
-        for (var i = 0; i < n; i++)
+        var returns = new List<(Guid TransactionId, int StoreId, long Sequence)>();
+        var rows = new HistoryRows();
+        var i = 0;
+        foreach (var (storeId, entries) in batches)
         {
-            var e = entries[i];
-            var o = e.Outcome;
-            ids[i] = e.TransactionId; stores[i] = storeId; kinds[i] = WireNames.Of(o.Kind);
-            statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
-            eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
-            dates[i] = e.LocalDate;
-            outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
-            payloads[i] = e.EventJson;
-            sequences[i] = e.Sequence;
-            if (e.CustomerPending) returns.Add((e.TransactionId, e.Sequence));
-            rows.Add(e);
+            foreach (var e in entries)
+            {
+                var o = e.Outcome;
+                ids[i] = e.TransactionId; stores[i] = storeId; kinds[i] = WireNames.Of(o.Kind);
+                statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
+                eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
+                dates[i] = e.LocalDate;
+                outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
+                payloads[i] = e.EventJson;
+                sequences[i] = e.Sequence;
+                if (e.CustomerPending) returns.Add((e.TransactionId, storeId, e.Sequence));
+                rows.Add(storeId, e);
+                i++;
+            }
         }
 
         await using var batch = dataSource.CreateBatch();
@@ -147,17 +162,17 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         batch.BatchCommands.Add(ledger);
         rows.AddTo(batch);
         var unpublished = new NpgsqlBatchCommand(
-            "insert into unpublished_events (event_id, store_id, store_seq) select e, $2, s from unnest($1::uuid[], $3::bigint[]) u(e, s)");
+            "insert into unpublished_events (event_id, store_id, store_seq) select * from unnest($1::uuid[], $2::int[], $3::bigint[])");
         unpublished.Parameters.Add(new NpgsqlParameter { Value = eventIds });
-        unpublished.Parameters.Add(new NpgsqlParameter { Value = storeId });
+        unpublished.Parameters.Add(new NpgsqlParameter { Value = stores });
         unpublished.Parameters.Add(new NpgsqlParameter { Value = sequences });
         batch.BatchCommands.Add(unpublished);
         if (returns.Count > 0)
         {
             var unsettled = new NpgsqlBatchCommand(
-                "insert into unsettled_returns (transaction_id, store_id, store_seq) select t, $2, s from unnest($1::uuid[], $3::bigint[]) u(t, s)");
+                "insert into unsettled_returns (transaction_id, store_id, store_seq) select * from unnest($1::uuid[], $2::int[], $3::bigint[])");
             unsettled.Parameters.Add(new NpgsqlParameter { Value = returns.Select(r => r.TransactionId).ToArray() });
-            unsettled.Parameters.Add(new NpgsqlParameter { Value = storeId });
+            unsettled.Parameters.Add(new NpgsqlParameter { Value = returns.Select(r => r.StoreId).ToArray() });
             unsettled.Parameters.Add(new NpgsqlParameter { Value = returns.Select(r => r.Sequence).ToArray() });
             batch.BatchCommands.Add(unsettled);
         }
@@ -268,45 +283,45 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     /// The detail rows of a batch of transactions, column by column, written with one <c>unnest</c> statement per
     /// table (not one statement per row): a batch of 500 transactions costs PostgreSQL a handful of statements.
     /// </summary>
-    private sealed class HistoryRows(int storeId)
+    private sealed class HistoryRows
     {
         private readonly Columns _sales = new(), _saleLines = new(), _rentals = new(), _rentalLines = new(), _returns = new(),
             _payments = new(), _refusals = new();
-        private readonly Dictionary<int, (int Sale, int Out)> _stock = [];
+        private readonly Dictionary<(int StoreId, int ItemId), (int Sale, int Out)> _stock = [];
 
-        public void Add(JournalEntry entry)
+        public void Add(int storeId, JournalEntry entry)
         {
             var outcome = entry.Outcome;
             if (outcome.Receipt is not { } r)
             {
                 var refusal = outcome.Refusal!;
                 _refusals.Row(entry.TransactionId, (int?)entry.EmployeeId, (int?)entry.CustomerId, WireNames.Of(outcome.Kind),
-                    refusal.Code, refusal.Message, (int?)refusal.ItemId, outcome.RecordedAt.ToUniversalTime(), entry.LocalDate);
+                    refusal.Code, refusal.Message, (int?)refusal.ItemId, outcome.RecordedAt.ToUniversalTime(), entry.LocalDate, (int?)storeId);
                 return;
             }
             switch (r.Kind)
             {
                 case TransactionKind.Sale:
-                    _sales.Row(r.TransactionId, (int?)r.EmployeeId, (int?)r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, r.Total);
+                    _sales.Row(r.TransactionId, (int?)r.EmployeeId, (int?)r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, r.Total, (int?)storeId);
                     foreach (var l in r.Lines)
                     {
                         _saleLines.Row(r.TransactionId, (short)l.LineNumber, (int?)l.ItemId, (int?)l.Quantity, l.UnitPrice, l.Discount, l.LineTotal);
-                        Stock(l.ItemId, sale: -l.Quantity, @out: 0);
+                        Stock(storeId, l.ItemId, sale: -l.Quantity, @out: 0);
                     }
                     break;
                 case TransactionKind.Rental:
                     var terms = r.Rental!;
-                    _rentals.Row(r.TransactionId, (int?)r.EmployeeId, r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, (short)terms.Days, terms.DueDate, r.Total);
+                    _rentals.Row(r.TransactionId, (int?)r.EmployeeId, r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, (short)terms.Days, terms.DueDate, r.Total, (int?)storeId);
                     foreach (var l in r.Lines)
                     {
                         _rentalLines.Row(r.TransactionId, (short)l.LineNumber, (int?)l.ItemId, (int?)l.Quantity, l.DailyPrice ?? 0m, l.UnitPrice, l.Discount, l.LineTotal);
-                        Stock(l.ItemId, sale: 0, @out: l.Quantity);
+                        Stock(storeId, l.ItemId, sale: 0, @out: l.Quantity);
                     }
                     break;
                 case TransactionKind.Return:
                     var ret = r.Return!;
-                    _returns.Row(r.TransactionId, ret.RentalId, (int?)r.EmployeeId, ret.ReturnedAt.ToUniversalTime(), r.LocalDate, (int?)ret.LateDays, ret.LateFee, ret.FeePaid);
-                    foreach (var l in r.Lines) Stock(l.ItemId, sale: 0, @out: -l.Quantity);
+                    _returns.Row(r.TransactionId, ret.RentalId, (int?)r.EmployeeId, ret.ReturnedAt.ToUniversalTime(), r.LocalDate, (int?)ret.LateDays, ret.LateFee, ret.FeePaid, (int?)storeId);
+                    foreach (var l in r.Lines) Stock(storeId, l.ItemId, sale: 0, @out: -l.Quantity);
                     break;
             }
             if (r.Payment is { } p)
@@ -318,60 +333,60 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         public void AddTo(NpgsqlBatch batch)
         {
             // Order matters: rentals before the returns that close them (foreign key), everything before stock.
-            _sales.AddTo(batch, storeId, """
+            _sales.AddTo(batch, """
                 insert into sales (transaction_id, employee_id, customer_id, occurred_at, local_date, total, store_id)
-                select t.*, $7 from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::numeric[]) t
+                select * from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::numeric[], $7::int[])
                 """);
-            _saleLines.AddTo(batch, null, """
+            _saleLines.AddTo(batch, """
                 insert into sale_lines (transaction_id, line_number, item_id, quantity, unit_price, discount, line_total)
                 select * from unnest($1::uuid[], $2::smallint[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[])
                 """);
-            _rentals.AddTo(batch, storeId, """
+            _rentals.AddTo(batch, """
                 insert into rentals (rental_id, employee_id, customer_id, started_at, local_date, days, due_date, total, store_id)
-                select t.*, $9 from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::smallint[], $7::date[], $8::numeric[]) t
+                select * from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::smallint[], $7::date[], $8::numeric[], $9::int[])
                 """);
-            _rentalLines.AddTo(batch, null, """
+            _rentalLines.AddTo(batch, """
                 insert into rental_lines (rental_id, line_number, item_id, quantity, daily_price, unit_price, discount, line_total)
                 select * from unnest($1::uuid[], $2::smallint[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
                 """);
-            _returns.AddTo(batch, storeId, """
+            _returns.AddTo(batch, """
                 with r as (
                     insert into returns (transaction_id, rental_id, employee_id, returned_at, local_date, late_days, late_fee, fee_paid, store_id)
-                    select t.*, $9 from unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::date[], $6::int[], $7::numeric[], $8::bool[]) t
+                    select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::date[], $6::int[], $7::numeric[], $8::bool[], $9::int[])
                     returning rental_id, returned_at)
                 -- By primary key, whatever the planner thinks of the CTE's size: a join was planned as a scan of all rentals.
                 update rentals set status = 'closed', closed_at = (select r.returned_at from r where r.rental_id = rentals.rental_id)
                 where rentals.rental_id = any (array(select rental_id from r))
                 """);
-            _payments.AddTo(batch, null, """
+            _payments.AddTo(batch, """
                 insert into payments (transaction_id, method, installments, amount)
                 select * from unnest($1::uuid[], $2::text[], $3::smallint[], $4::numeric[])
                 """);
-            _refusals.AddTo(batch, storeId, """
+            _refusals.AddTo(batch, """
                 insert into refused_transactions
                     (transaction_id, employee_id, customer_id, attempted_kind, code, message, item_id, occurred_at, local_date, store_id)
-                select t.*, $10 from unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::date[]) t
+                select * from unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::date[], $10::int[])
                 """);
             if (_stock.Count > 0)
             {
                 var command = new NpgsqlBatchCommand("""
                     update stock s
                        set copies_for_sale = s.copies_for_sale + d.sale, rental_copies_out = s.rental_copies_out + d.out, updated_at = now()
-                      from unnest($1::int[], $2::int[], $3::int[]) d(item_id, sale, out)
-                     where s.store_id = $4 and s.item_id = d.item_id
+                      from unnest($1::int[], $2::int[], $3::int[], $4::int[]) d(store_id, item_id, sale, out)
+                     where s.store_id = d.store_id and s.item_id = d.item_id
                     """);
-                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Keys.ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Keys.Select(k => k.StoreId).ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { Value = _stock.Keys.Select(k => k.ItemId).ToArray() });
                 command.Parameters.Add(new NpgsqlParameter { Value = _stock.Values.Select(v => v.Sale).ToArray() });
                 command.Parameters.Add(new NpgsqlParameter { Value = _stock.Values.Select(v => v.Out).ToArray() });
-                command.Parameters.Add(new NpgsqlParameter { Value = storeId });
                 batch.BatchCommands.Add(command);
             }
         }
 
-        private void Stock(int itemId, int sale, int @out)
+        private void Stock(int storeId, int itemId, int sale, int @out)
         {
-            var current = _stock.GetValueOrDefault(itemId);
-            _stock[itemId] = (current.Sale + sale, current.Out + @out);
+            var current = _stock.GetValueOrDefault((storeId, itemId));
+            _stock[(storeId, itemId)] = (current.Sale + sale, current.Out + @out);
         }
     }
 
@@ -391,12 +406,11 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             _rows++;
         }
 
-        public void AddTo(NpgsqlBatch batch, int? storeId, string sql)
+        public void AddTo(NpgsqlBatch batch, string sql)
         {
             if (_rows == 0) return;
             var command = new NpgsqlBatchCommand(sql);
             foreach (var column in _columns) command.Parameters.Add(new NpgsqlParameter { Value = ToArray(column) });
-            if (storeId is { } id) command.Parameters.Add(new NpgsqlParameter { Value = id });
             batch.BatchCommands.Add(command);
         }
 

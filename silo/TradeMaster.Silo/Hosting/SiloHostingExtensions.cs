@@ -36,6 +36,7 @@ public static class SiloHostingExtensions
         services.AddSingleton<MasterDataReader>();
         services.AddSingleton<MasterDataCache>();
         services.AddSingleton<LedgerHistory>();
+        services.AddSingleton<JournalWriter>();
         services.AddTradeMasterPublishing(configuration);
 
         var connectionString = configuration.GetConnectionString(DatabaseServiceCollectionExtensions.ConnectionStringName)
