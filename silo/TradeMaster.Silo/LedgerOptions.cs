@@ -35,7 +35,11 @@ public sealed class LedgerOptions
     /// <summary>Base64 secret of the keyed hash that turns a CPF into the customer key carried by events.</summary>
     public string? CustomerKeySecret { get; set; }
 
-    /// <summary>Transactions answered from memory on a retry before the ledger asks PostgreSQL.</summary>
+    /// <summary>
+    /// Transaction ids (with a 128-bit request fingerprint) a store remembers: a reused id with another request is
+    /// a conflict without asking PostgreSQL, and a duplicate of one still being written waits for it. Durable
+    /// answers themselves are read back from the journal.
+    /// </summary>
     public int RecentAnswersPerStore { get; set; } = 20_000;
 
     /// <summary>

@@ -116,6 +116,27 @@ public sealed class LedgerTests(LedgerFixture fixture) : IClassFixture<LedgerFix
     }
 
     [Fact]
+    public async Task SellAsync_RetriedAfterItsAnswerIsDurable_GetsTheSameAnswerFromTheJournalAndSellsOnce()
+    {
+        var clerk = await fixture.ClerkOfAsync(Store);
+        var item = await fixture.SaleItemAsync(Store, minCopies: 3);
+        var store = fixture.Grains.GetGrain<IStoreGrain>(Store);
+        var command = LedgerFixture.Sale(clerk, item, 1);
+        var first = await store.SellAsync(command);
+        var stock = (await store.GetStockAsync(item))!.CopiesForSale;
+
+        // The store keeps only the id and fingerprint of a durable answer: the retry reads the answer back.
+        var retries = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => store.SellAsync(command)));
+        var elsewhere = await fixture.Grains.GetGrain<IStoreGrain>(Store + 1).SellAsync(command);
+
+        Assert.True(first.Accepted);
+        Assert.All(retries, r => Assert.Equal(JsonSerializer.Serialize(first), JsonSerializer.Serialize(r)));
+        Assert.Equal(stock, (await store.GetStockAsync(item))!.CopiesForSale);
+        Assert.Equal(1L, await fixture.Host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", command.TransactionId));
+        Assert.Equal(RefusalCodes.TransactionIdConflict, elsewhere.Refusal?.Code);
+    }
+
+    [Fact]
     public async Task SellAsync_SameIdDifferentBody_IsRefusedAsConflictAndChangesNothing()
     {
         var clerk = await fixture.ClerkOfAsync(Store);

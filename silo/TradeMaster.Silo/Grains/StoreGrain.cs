@@ -99,7 +99,7 @@ public sealed partial class StoreGrain(
         foreach (var entry in await history.LoadJournalAsync(StoreId, checkpoint.Sequence, cancellationToken))
         {
             if (entry.Outcome.Receipt is { } receipt) ApplyEffects(receipt, customerKey: null);
-            _answers.AddCompleted(entry.Outcome.TransactionId, entry.Fingerprint, entry.Outcome);
+            _answers.AddCompleted(entry.Outcome.TransactionId, entry.Fingerprint);
             _sequence = entry.Sequence;
         }
         _returnsUncommitted.Clear(); // replayed returns are committed: history says those rentals are closed
@@ -167,22 +167,29 @@ public sealed partial class StoreGrain(
         {
             throw new LedgerUnavailableException($"Store {StoreId}'s ledger is restarting after a failed write; retry.", _broken);
         }
-        if (_answers.TryGet(transactionId, out var known))
+        var compact = RecentAnswers.Compact(fingerprint);
+        for (var attempt = 0; ; attempt++)
         {
-            return known.Fingerprint == fingerprint ? await known.Outcome : Conflict(transactionId, kind);
-        }
+            var seen = _answers.TryGet(transactionId, out var known);
+            if (seen)
+            {
+                if (known.Fingerprint != compact) return Conflict(transactionId, kind);
+                if (known.Pending is { } answer) return await answer; // a duplicate still being written waits for it
+            }
 
-        var remembered = await LookupAsync(transactionId);
-        if (_answers.TryGet(transactionId, out known))
-        {
-            // A concurrent duplicate registered itself while we were asking PostgreSQL.
-            return known.Fingerprint == fingerprint ? await known.Outcome : Conflict(transactionId, kind);
-        }
-        if (remembered is not null)
-        {
-            if (remembered.StoreId != StoreId || remembered.Fingerprint != fingerprint) return Conflict(transactionId, kind);
-            _answers.AddCompleted(transactionId, remembered.Fingerprint, remembered.Outcome);
-            return remembered.Outcome;
+            // An id this activation never saw, or one whose answer is only in the journal now.
+            var remembered = await LookupAsync(transactionId);
+            if (remembered is not null)
+            {
+                if (remembered.StoreId != StoreId || remembered.Fingerprint != fingerprint) return Conflict(transactionId, kind);
+                _answers.AddCompleted(transactionId, remembered.Fingerprint);
+                return remembered.Outcome;
+            }
+            // A concurrent duplicate registered itself while we were asking PostgreSQL: wait for it, or ask again
+            // if it is already durable. (Seen before and still not in the journal: an answer that is never
+            // recorded, such as an unknown store; it is simply given again.)
+            if (!seen && attempt == 0 && _answers.TryGet(transactionId, out _)) continue;
+            break;
         }
 
         var pending = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -191,6 +198,7 @@ public sealed partial class StoreGrain(
         {
             var outcome = await apply();
             pending.SetResult(outcome);
+            _answers.Complete(transactionId);
             return outcome;
         }
         catch (Exception e)
