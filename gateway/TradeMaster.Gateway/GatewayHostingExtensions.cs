@@ -110,19 +110,24 @@ public static class GatewayHostingExtensions
         return app;
     }
 
+    /// <summary>
+    /// Traces (requests, grain calls, PostgreSQL commands) and metrics, exported over OTLP where a collector is
+    /// configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>). Without one nothing is recorded: every span is an Activity
+    /// with tags on every request and command, which cost the embedded benchmark about a tenth of its allocations
+    /// for data nobody could read. (Orleans and ASP.NET Core still start their activities for any other listener.)
+    /// </summary>
     private static void AddTelemetry(IHostApplicationBuilder builder)
     {
-        var telemetry = builder.Services.AddOpenTelemetry()
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) return;
+        builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing
                 .AddSource(GatewayTelemetry.Name, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "TradeMaster.*", "Npgsql")
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !context.Request.Path.StartsWithSegments("/health")))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
-                .AddMeter(GatewayTelemetry.Name, "Microsoft.Orleans", "TradeMaster.*"));
-
-        // Exported only where a collector is configured; otherwise the spans still flow between components in-process.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
+                .AddMeter(GatewayTelemetry.Name, "Microsoft.Orleans", "TradeMaster.*"))
+            .UseOtlpExporter();
     }
 
     /// <summary>With Gateway:RequireHttps, plain-HTTP calls are refused rather than redirected (an API client would
