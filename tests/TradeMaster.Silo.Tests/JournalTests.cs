@@ -106,8 +106,38 @@ public sealed class JournalTests
 
         // Several stores in one commit (the silo's journal writer merges them): all or nothing across the stores too.
         var otherStore = Refused(Guid.NewGuid(), sequence: 1_000, store: 3);
-        await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync([new StoreBatch(3, [otherStore]), new StoreBatch(Store, [stale])]));
+        await Assert.ThrowsAsync<PostgresException>(() => history.CommitAsync([new StoreBatch(3, [otherStore]), new StoreBatch(Store, [stale])], []));
         Assert.Equal(0L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where transaction_id = $1", otherStore.TransactionId));
+    }
+
+    [Fact]
+    public async Task CustomerAccount_NewSilo_ReservationNotYetCommittedStillCountsAndCommittedOnesLeaveNoRow()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_reservations");
+        var pending = Guid.NewGuid();
+        TransactionOutcome rental;
+        int clerk, rentalItem;
+        await using (var first = await LedgerHost.StartAsync(connectionString, settings: NoCheckpoints))
+        {
+            clerk = await first.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+            rentalItem = await first.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and rental_copies_owned > 2 and i.rentable and i.active order by 1 limit 1");
+            rental = await first.Grains.GetGrain<IStoreGrain>(Store).RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem));
+            Assert.True(rental.Accepted, rental.Refusal?.Message);
+            // As if a store took this reservation and died before committing its rental.
+            var now = DateTimeOffset.UtcNow;
+            Assert.Null(await first.Grains.GetGrain<ICustomerGrain>(Customer).ReserveRentalAsync(
+                new RentalReservation(pending, Store, 4, now, DateOnly.FromDateTime(now.UtcDateTime).AddDays(3))));
+        }
+
+        await using var second = await LedgerHost.StartAsync(connectionString, settings: NoCheckpoints);
+        var account = (await second.Grains.GetGrain<ICustomerGrain>(Customer).GetAccountAsync())!;
+        var refused = await second.Grains.GetGrain<IStoreGrain>(Store).RentAsync(LedgerFixture.Rental(clerk, Customer, rentalItem));
+
+        Assert.Equal(new[] { rental.TransactionId, pending }.Order(), account.OpenRentals.Select(r => r.RentalId).Order());
+        Assert.Equal(5, account.OpenCopies);
+        Assert.Equal(RefusalCodes.RentalLimitExceeded, refused.Refusal?.Code);
+        Assert.Equal(0L, await second.ScalarAsync<long>("select count(*) from rental_reservations where rental_id = $1", rental.TransactionId));
+        Assert.Equal(1L, await second.ScalarAsync<long>("select count(*) from rental_reservations where rental_id = $1", pending));
     }
 
     [Fact]

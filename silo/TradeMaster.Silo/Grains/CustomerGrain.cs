@@ -9,55 +9,41 @@ using TradeMaster.Silo.MasterData;
 
 namespace TradeMaster.Silo.Grains;
 
-[GenerateSerializer, Alias("tm.customer-state.v1")]
-public sealed record CustomerState
-{
-    [Id(0)] public Dictionary<Guid, OpenRental> OpenRentals { get; init; } = [];
-
-    [Id(1)] public decimal UnpaidLateFees { get; set; }
-
-    /// <summary>Recently closed rentals, so a late reservation retry changes nothing.</summary>
-    [Id(2)] public List<Guid> RecentlyClosed { get; init; } = [];
-
-    /// <summary>Reservations the store has not confirmed yet, with when they were taken.</summary>
-    [Id(3)] public Dictionary<Guid, DateTimeOffset> Unconfirmed { get; init; } = [];
-}
-
 /// <summary>
 /// A customer's standing across the chain. Not reentrant: reservations from several stores are taken one at a
 /// time, which is what keeps the rental limit exact under concurrency.
 /// <para>
-/// Only a reservation is written before it is answered: the store commits a rental only after it. Confirmations
-/// and returns change memory only, because the stores' journal already holds them: the next write carries them,
-/// and an activation reconciles the open rentals of its state with the history tables (a return committed but
-/// never delivered here closes the rental and owes its unpaid fee).
+/// Nothing of it is Orleans state. A reservation is written before it is answered, as a <c>rental_reservations</c>
+/// row the silo's <see cref="JournalWriter"/> merges with the stores' commits; the store's commit of the rental
+/// deletes it in the same transaction that inserts the rental. Confirmations and returns change memory only,
+/// because the stores' journal already holds them. An activation loads the account from the tables in one
+/// snapshot: open rentals, reservations no store has committed yet, unpaid late fees of returns.
 /// </para>
 /// </summary>
 public sealed class CustomerGrain(
-    [PersistentState("customer", StorageNames.Ledger)] IPersistentState<CustomerState> state,
     MasterDataReader masterDataReader,
     LedgerHistory history,
+    JournalWriter journal,
     IOptions<LedgerOptions> options,
     TimeProvider time) : Grain, ICustomerGrain
 {
-    private const int ClosedMemory = 200;
     private CustomerRecord? _customer;
     private string? _customerKey;
+    private readonly Dictionary<Guid, OpenRental> _open = [];
+    private Dictionary<Guid, DateTimeOffset> _unconfirmed = [];
+    private decimal _unpaidLateFees;
 
     private int CustomerId => (int)this.GetPrimaryKeyLong();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _customer = await masterDataReader.LoadCustomerAsync(CustomerId, cancellationToken);
-        if (_customer is not null)
-        {
-            _customerKey = CustomerKeys.Compute(_customer.Cpf, options.Value.CustomerKeySecretBytes());
-        }
-        // The state is a consistent snapshot of memory at its last write; what was returned since is in history.
-        foreach (var (rentalId, unpaidFee) in await history.ReturnedRentalsAsync(state.State.OpenRentals.Keys, cancellationToken))
-        {
-            Close(rentalId, unpaidFee);
-        }
+        if (_customer is null) return;
+        _customerKey = CustomerKeys.Compute(_customer.Cpf, options.Value.CustomerKeySecretBytes());
+        var records = await history.LoadCustomerAsync(CustomerId, cancellationToken);
+        foreach (var rental in records.Open) _open[rental.RentalId] = rental;
+        _unconfirmed = records.Reserved;
+        _unpaidLateFees = records.UnpaidLateFees;
     }
 
     public Task<CustomerProfile> GetProfileAsync() =>
@@ -65,40 +51,52 @@ public sealed class CustomerGrain(
 
     public Task<CustomerAccount?> GetAccountAsync() => Task.FromResult(_customer is null
         ? null
-        : new CustomerAccount(CustomerId, _customer.Active, [.. state.State.OpenRentals.Values.OrderBy(r => r.StartedAt)],
-            state.State.UnpaidLateFees, options.Value.RentalLimit));
+        : new CustomerAccount(CustomerId, _customer.Active, [.. _open.Values.OrderBy(r => r.StartedAt)],
+            _unpaidLateFees, options.Value.RentalLimit));
 
     public async Task<Refusal?> ReserveRentalAsync(RentalReservation reservation)
     {
         if (_customer is null) return new Refusal(RefusalCodes.CustomerUnknown, $"Customer {CustomerId} does not exist.");
         if (!_customer.Active) return new Refusal(RefusalCodes.CustomerInactive, $"Customer {CustomerId} is no longer active.");
-        var s = state.State;
-        if (s.OpenRentals.ContainsKey(reservation.RentalId) || s.RecentlyClosed.Contains(reservation.RentalId)) return null;
+        if (_open.ContainsKey(reservation.RentalId)) return null; // a retry of a reservation already taken
         await ReleaseAbandonedReservationsAsync();
-        if (s.UnpaidLateFees > options.Value.BlockRentalsAboveUnpaidFees)
+        if (_unpaidLateFees > options.Value.BlockRentalsAboveUnpaidFees)
         {
             return new Refusal(RefusalCodes.CustomerBlockedUnpaidFees,
-                $"Customer {CustomerId} owes R$ {s.UnpaidLateFees:0.00} in late fees; new rentals wait until they are paid.");
+                $"Customer {CustomerId} owes R$ {_unpaidLateFees:0.00} in late fees; new rentals wait until they are paid.");
         }
-        var open = s.OpenRentals.Values.Sum(r => r.Copies);
+        var open = _open.Values.Sum(r => r.Copies);
         if (open + reservation.Copies > options.Value.RentalLimit)
         {
             return new Refusal(RefusalCodes.RentalLimitExceeded,
                 $"Customer {CustomerId} has {open} copies out; the limit is {options.Value.RentalLimit}.");
         }
-        s.OpenRentals[reservation.RentalId] = new OpenRental(reservation.RentalId, reservation.StoreId, reservation.Copies, reservation.StartedAt, reservation.DueDate);
-        s.Unconfirmed[reservation.RentalId] = time.GetUtcNow();
-        await state.WriteStateAsync();
+        var now = time.GetUtcNow();
+        _open[reservation.RentalId] = new OpenRental(reservation.RentalId, reservation.StoreId, reservation.Copies, reservation.StartedAt, reservation.DueDate);
+        _unconfirmed[reservation.RentalId] = now;
+        try
+        {
+            await journal.ReserveAsync(new ReservationRow(reservation.RentalId, CustomerId, reservation.StoreId, reservation.Copies,
+                reservation.StartedAt, reservation.DueDate, now));
+        }
+        catch
+        {
+            // Not durable, so not taken: the store does not record the rental either.
+            _open.Remove(reservation.RentalId);
+            _unconfirmed.Remove(reservation.RentalId);
+            throw;
+        }
         return null;
     }
 
     /// <summary>
-    /// The store committed the rental. Only memory changes (the next state write carries it): a confirmation lost
-    /// to a restart costs one question to the store after Ledger:ReservationTimeout, never a wrong limit.
+    /// The store committed the rental (and deleted its reservation row in the same transaction). Memory only: a
+    /// confirmation lost to a restart costs one question to the store after Ledger:ReservationTimeout, never a
+    /// wrong limit.
     /// </summary>
     public Task ConfirmRentalAsync(Guid rentalId)
     {
-        state.State.Unconfirmed.Remove(rentalId);
+        _unconfirmed.Remove(rentalId);
         return Task.CompletedTask;
     }
 
@@ -108,41 +106,29 @@ public sealed class CustomerGrain(
     /// </summary>
     private async Task ReleaseAbandonedReservationsAsync()
     {
-        var s = state.State;
         var cutoff = time.GetUtcNow() - options.Value.ReservationTimeout;
-        var changed = false;
-        foreach (var (rentalId, since) in s.Unconfirmed.Where(u => u.Value < cutoff).ToList())
+        foreach (var (rentalId, _) in _unconfirmed.Where(u => u.Value < cutoff).ToList())
         {
-            var rental = s.OpenRentals.GetValueOrDefault(rentalId);
-            if (rental is null || await GrainFactory.GetGrain<IStoreGrain>(rental.StoreId).HasRentalAsync(rentalId))
+            var rental = _open.GetValueOrDefault(rentalId);
+            if (rental is not null && !await GrainFactory.GetGrain<IStoreGrain>(rental.StoreId).HasRentalAsync(rentalId))
             {
-                s.Unconfirmed.Remove(rentalId); // the store has it: only the confirmation was lost
+                await history.ReleaseReservationAsync(rentalId);
+                _open.Remove(rentalId);
             }
-            else
-            {
-                s.OpenRentals.Remove(rentalId);
-                s.Unconfirmed.Remove(rentalId);
-            }
-            changed = true;
+            _unconfirmed.Remove(rentalId); // released, or the store has it and only the confirmation was lost
         }
-        if (changed) await state.WriteStateAsync();
     }
 
     /// <summary>Memory only (see the class remarks): the store's journal holds the return.</summary>
     public Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee)
     {
-        Close(rentalId, unpaidLateFee);
+        // Only an open rental closes, so its fee is owed once, however often the close is delivered (and an
+        // activation that loaded the account after the return already counted it).
+        if (_open.Remove(rentalId))
+        {
+            _unconfirmed.Remove(rentalId);
+            _unpaidLateFees += unpaidLateFee;
+        }
         return Task.CompletedTask;
-    }
-
-    /// <summary>Only an open rental closes, so its fee is owed once, however often the close is delivered.</summary>
-    private void Close(Guid rentalId, decimal unpaidLateFee)
-    {
-        var s = state.State;
-        if (!s.OpenRentals.Remove(rentalId)) return;
-        s.Unconfirmed.Remove(rentalId);
-        s.UnpaidLateFees += unpaidLateFee;
-        s.RecentlyClosed.Add(rentalId);
-        if (s.RecentlyClosed.Count > ClosedMemory) s.RecentlyClosed.RemoveRange(0, s.RecentlyClosed.Count - ClosedMemory);
     }
 }

@@ -13,6 +13,15 @@ public sealed record RememberedTransaction(int StoreId, string Fingerprint, Tran
 /// <summary>One store's journal entries for a commit, in the order the store applied them.</summary>
 public readonly record struct StoreBatch(int StoreId, IReadOnlyList<JournalEntry> Entries);
 
+/// <summary>A customer's reservation of rental copies against the chain-wide limit, until its store commits the rental.</summary>
+public sealed record ReservationRow(Guid RentalId, int CustomerId, int StoreId, int Copies, DateTimeOffset StartedAt, DateOnly DueDate, DateTimeOffset ReservedAt);
+
+/// <summary>
+/// A customer's account as the tables hold it: committed open rentals, reservations no store has committed yet
+/// (with when they were taken), and the late fees of returns left unpaid.
+/// </summary>
+public sealed record CustomerRecords(List<OpenRental> Open, Dictionary<Guid, DateTimeOffset> Reserved, decimal UnpaidLateFees);
+
 /// <summary>
 /// The relational history of the ledger (seed task 1), which is also each store's journal: a store grain commits
 /// every batch of transactions here before answering, replays it after its checkpoint when it activates, and
@@ -82,17 +91,51 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>Of these rentals, the ones the history tables say were returned, with the late fee left unpaid.</summary>
-    public async Task<Dictionary<Guid, decimal>> ReturnedRentalsAsync(IReadOnlyCollection<Guid> rentalIds, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One customer's account, read in one statement (one snapshot): a reservation and the commit of its rental, or
+    /// a rental and its return, are never seen half done.
+    /// </summary>
+    public async Task<CustomerRecords> LoadCustomerAsync(int customerId, CancellationToken cancellationToken = default)
     {
-        var returned = new Dictionary<Guid, decimal>();
-        if (rentalIds.Count == 0) return returned;
         await using var command = dataSource.CreateCommand(
-            "select rental_id, case when fee_paid then 0 else late_fee end from returns where rental_id = any($1)");
-        command.Parameters.Add(UuidArray(rentalIds));
+            """
+            select 'open', r.rental_id, r.store_id, (select coalesce(sum(l.quantity), 0)::int from rental_lines l where l.rental_id = r.rental_id),
+                   r.started_at, r.due_date, null::timestamptz, null::numeric
+              from rentals r where r.customer_id = $1 and r.status = 'open'
+            union all
+            select 'reserved', v.rental_id, v.store_id, v.copies, v.started_at, v.due_date, v.reserved_at, null
+              from rental_reservations v where v.customer_id = $1
+            union all
+            select 'fees', null, null, null, null, null, null, coalesce(sum(t.late_fee), 0)
+              from returns t join rentals r using (rental_id) where r.customer_id = $1 and not t.fee_paid
+            """);
+        command.Parameters.AddWithValue(customerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) returned[reader.GetGuid(0)] = reader.GetDecimal(1);
-        return returned;
+        var records = new CustomerRecords([], [], 0m);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            switch (reader.GetString(0))
+            {
+                case "fees":
+                    records = records with { UnpaidLateFees = reader.GetDecimal(7) };
+                    break;
+                case var kind:
+                    var rentalId = reader.GetGuid(1);
+                    records.Open.Add(new OpenRental(rentalId, reader.GetInt32(2), reader.GetInt32(3),
+                        reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateOnly>(5)));
+                    if (kind == "reserved") records.Reserved[rentalId] = reader.GetFieldValue<DateTimeOffset>(6);
+                    break;
+            }
+        }
+        return records;
+    }
+
+    /// <summary>A reservation whose store never recorded the rental gives its copies back to the customer's limit.</summary>
+    public async Task ReleaseReservationAsync(Guid rentalId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("delete from rental_reservations where rental_id = $1");
+        command.Parameters.AddWithValue(rentalId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
@@ -102,17 +145,17 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     /// whole batch.
     /// </summary>
     public Task CommitAsync(int storeId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default) =>
-        CommitAsync([new StoreBatch(storeId, entries)], cancellationToken);
+        CommitAsync([new StoreBatch(storeId, entries)], [], cancellationToken);
 
     /// <summary>
     /// Commits the batches of several stores in one database transaction (the silo's <see cref="JournalWriter"/>
-    /// merges them): each table gets one statement for all of them, so ten stores cost what one does. All or nothing
-    /// across the stores too.
+    /// merges them), with the customers' rental reservations taken meanwhile: each table gets one statement for all
+    /// of them, so ten stores cost what one does. All or nothing across the stores too.
     /// </summary>
-    public async Task CommitAsync(IReadOnlyList<StoreBatch> batches, CancellationToken cancellationToken = default)
+    public async Task CommitAsync(IReadOnlyList<StoreBatch> batches, IReadOnlyList<ReservationRow> reservations, CancellationToken cancellationToken = default)
     {
         var n = batches.Sum(b => b.Entries.Count);
-        if (n == 0) return;
+        if (n == 0 && reservations.Count == 0) return;
         var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
         var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
         var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
@@ -139,6 +182,29 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         }
 
         await using var batch = dataSource.CreateBatch();
+        if (reservations.Count > 0)
+        {
+            // A retried reservation (same rental id) changes nothing.
+            var reserve = new NpgsqlBatchCommand(
+                """
+                insert into rental_reservations (rental_id, customer_id, store_id, copies, started_at, due_date, reserved_at)
+                select * from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::timestamptz[], $6::date[], $7::timestamptz[])
+                on conflict (rental_id) do nothing
+                """);
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.RentalId).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.CustomerId).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.StoreId).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.Copies).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.StartedAt.ToUniversalTime()).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.DueDate).ToArray() });
+            reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.ReservedAt.ToUniversalTime()).ToArray() });
+            batch.BatchCommands.Add(reserve);
+        }
+        if (n == 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
         var ledger = new NpgsqlBatchCommand(
             """
             insert into ledger_transactions
@@ -345,6 +411,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 insert into rentals (rental_id, employee_id, customer_id, started_at, local_date, days, due_date, total, store_id)
                 select * from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::smallint[], $7::date[], $8::numeric[], $9::int[])
                 """);
+            _rentals.AddTo(batch, """
+                delete from rental_reservations where rental_id = any($1)
+                """, columns: 1);
             _rentalLines.AddTo(batch, """
                 insert into rental_lines (rental_id, line_number, item_id, quantity, daily_price, unit_price, discount, line_total)
                 select * from unnest($1::uuid[], $2::smallint[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
@@ -406,11 +475,12 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             _rows++;
         }
 
-        public void AddTo(NpgsqlBatch batch, string sql)
+        /// <summary>One statement over the collected rows; <paramref name="columns"/> limits it to the first ones.</summary>
+        public void AddTo(NpgsqlBatch batch, string sql, int? columns = null)
         {
             if (_rows == 0) return;
             var command = new NpgsqlBatchCommand(sql);
-            foreach (var column in _columns) command.Parameters.Add(new NpgsqlParameter { Value = ToArray(column) });
+            foreach (var column in _columns.Take(columns ?? _columns.Count)) command.Parameters.Add(new NpgsqlParameter { Value = ToArray(column) });
             batch.BatchCommands.Add(command);
         }
 
