@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using TradeMaster.Db.Migrations;
 using TradeMaster.Sink.Batching;
@@ -121,6 +124,32 @@ public sealed class SinkBatchesTests
     }
 
     [Fact]
+    public async Task Flush_ClaimFailsHalfWay_WritesNoneOfItsIdsSoNoneIsCommittedUnwritten()
+    {
+        var db = await SinkHost.CreateDatabaseAsync("sink_batches_claim_fault");
+        var lake = LakeFiles.NewLake();
+        const string directory = "transactions/event_type=test/dt=2025-03-01";
+        PendingMessage Delivery(Guid id) => new(id, directory, Encoding.UTF8.GetBytes($"{{\"event_id\":\"{id}\"}}\n"));
+        var (first, stale, second) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+
+        // A claim of this instance whose object was never written: resolving it asks the lake whether it exists.
+        await NewBatcher(db, new FaultyLakeWriter(new LocalLakeWriter(lake), failAfterWrite: false)).FlushAsync([Delivery(stale)]);
+
+        // That question fails after `first` was claimed and before `second` was looked at; both were claimed for
+        // the same object.
+        var broken = new[] { Delivery(first), Delivery(stale), Delivery(second) };
+        await NewBatcher(db, new UnreachableLake(new LocalLakeWriter(lake))).FlushAsync(broken);
+        Assert.All(broken, m => Assert.True(m.Completion.IsFaulted));
+        Assert.Empty(LakeFiles.Transactions(lake));
+        Assert.Equal(0L, await ScalarAsync<long>(db, "select count(*) from sink_batches"));
+
+        var redelivered = new[] { Delivery(first), Delivery(stale), Delivery(second) };
+        await NewBatcher(db, new LocalLakeWriter(lake)).FlushAsync(redelivered);
+        Assert.All(redelivered, m => Assert.Equal(SinkOutcome.Accepted, m.Completion.Result));
+        foreach (var id in new[] { first, stale, second }) Assert.Equal(1, LakeFiles.CountEvent(lake, id.ToString()));
+    }
+
+    [Fact]
     public async Task Migration0031_DatabaseWithEventsOf0030_KeepsCommittedCommittedAndPendingPending()
     {
         var db = await PostgresServer.CreateEmptyDatabaseAsync("sink_batches_migrate");
@@ -165,6 +194,25 @@ public sealed class SinkBatchesTests
         Assert.True(known[leftover].Committed);
         Assert.False(known[pending].Committed);
         Assert.True(known[pending].LeaseExpired);
+    }
+
+    private static LakeBatcher NewBatcher(string db, ILakeWriter writer)
+    {
+        var options = Options.Create(new SinkOptions { InstanceId = "sink-tests" });
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        return new LakeBatcher(writer, new EventClaims(NpgsqlDataSource.Create(db)), options, TimeProvider.System,
+            new SinkMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<LakeBatcher>.Instance);
+    }
+
+    /// <summary>A lake that cannot say whether an object exists (a storage outage while resolving an old claim).</summary>
+    private sealed class UnreachableLake(ILakeWriter inner) : ILakeWriter
+    {
+        public string Name => inner.Name;
+
+        public Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+            inner.WriteAsync(objectName, content, cancellationToken);
+
+        public Task<bool> ExistsAsync(string objectName, CancellationToken cancellationToken) => throw new IOException("the lake is unreachable");
     }
 
     private sealed record Claim(string BatchId, string ObjectName, string Owner);

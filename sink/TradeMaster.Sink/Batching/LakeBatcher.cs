@@ -258,11 +258,15 @@ public sealed partial class LakeBatcher : BackgroundService
             objectIndexes[n++] = index;
         }
         var notClaimed = await _claims.ClaimAsync(batchId, _options.InstanceId, ids, objectIndexes, [.. objects], _options.PendingTimeout, CancellationToken.None);
+
+        // Added to the batch only once every id is settled: a claim that fails half way must not leave an object
+        // holding some of the ids claimed for it, because committing that object would commit the others too.
+        var claimed = new List<PendingMessage>(primaries.Count);
         foreach (var (id, message) in primaries)
         {
             if (!notClaimed.TryGetValue(id, out var existing))
             {
-                toWrite.Add(message);
+                claimed.Add(message);
             }
             else if (existing.Committed)
             {
@@ -279,7 +283,7 @@ public sealed partial class LakeBatcher : BackgroundService
                 }
                 else if (await _claims.TakeOverAsync(id, existing.BatchId!, batchId, objectOf(message.Directory), _options.InstanceId, CancellationToken.None))
                 {
-                    toWrite.Add(message);
+                    claimed.Add(message);
                 }
                 else
                 {
@@ -292,6 +296,7 @@ public sealed partial class LakeBatcher : BackgroundService
                 message.Fail(new EventBusyException(id));
             }
         }
+        toWrite.AddRange(claimed);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not claim {Count} event ids; they will be redelivered")]
