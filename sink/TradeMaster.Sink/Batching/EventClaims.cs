@@ -35,10 +35,10 @@ internal sealed class EventClaims(NpgsqlDataSource dataSource) : IAsyncDisposabl
             on conflict (event_id) do nothing
             returning event_id
         )
-        select i.event_id, e.batch_id, e.object_name, e.owner, e.claimed_at < now() - @lease, b.batch_id is not null
+        select i.event_id, e.batch_id, e.object_name, e.owner, e.claimed_at < now() - @lease,
+               exists (select from sink_batches b where b.batch_id = e.batch_id and b.object_name = e.object_name)
         from input i
         left join sink_events e on e.event_id = i.event_id
-        left join sink_batches b on b.batch_id = e.batch_id and b.object_name = e.object_name
         where (select count(*) from inserted) < cardinality(@ids)
           and not exists (select from inserted ins where ins.event_id = i.event_id)
         """;
