@@ -106,7 +106,7 @@ public sealed class DedupeTests
     {
         await using var conn = new NpgsqlConnection(db);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("select state from sink_events where event_id = @id", conn);
+        await using var cmd = new NpgsqlCommand("select state from sink_event_states where event_id = @id", conn);
         cmd.Parameters.AddWithValue("id", Guid.Parse(eventId));
         return (string?)await cmd.ExecuteScalarAsync();
     }

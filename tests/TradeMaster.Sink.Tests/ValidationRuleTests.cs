@@ -275,4 +275,24 @@ public sealed class ValidationRuleTests
         Assert.Empty(missing);
         Assert.Equal(ValidationCodes.All.Count, ValidationCodes.All.Distinct().Count());
     }
+
+    [Theory]
+    [InlineData("sale", "line_number")]
+    [InlineData("rental", "days")]
+    [InlineData("return-late", "late_days")]
+    public void Validate_IntegerFieldWrittenAsString_IsASchemaTypeErrorNotAFault(string kind, string field)
+    {
+        var e = Valid(kind);
+        var holder = field switch
+        {
+            "line_number" => Data(e)["lines"]![0]!,
+            "days" => Data(e)["rental"]!,
+            _ => Data(e)["return"]!,
+        };
+        holder[field] = holder[field]!.ToJsonString();
+
+        var errors = Validation.Errors(e);
+
+        Assert.Contains(errors, x => x.Code == SchemaType && x.Path.EndsWith(field, StringComparison.Ordinal));
+    }
 }

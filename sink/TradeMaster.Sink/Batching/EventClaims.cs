@@ -3,48 +3,58 @@ using NpgsqlTypes;
 
 namespace TradeMaster.Sink.Batching;
 
-/// <summary>What already holds an event id that a batch could not claim.</summary>
-internal sealed record ExistingClaim(string? State, string? ObjectName, string? BatchId, string? Owner, bool LeaseExpired);
+/// <summary>
+/// What already holds an event id that a batch could not claim. All null (<see cref="Visible"/> false): a
+/// concurrent claim not yet visible to this batch's snapshot.
+/// </summary>
+internal sealed record ExistingClaim(string? BatchId, string? ObjectName, string? Owner, bool LeaseExpired, bool Committed)
+{
+    public bool Visible => BatchId is not null;
+}
 
-/// <summary>The sink_events table (db/migrations/0030_sink.sql): which event ids are in the lake, and where.</summary>
+/// <summary>
+/// The dedupe tables (db/migrations/0030_sink.sql, 0031_sink_batches.sql): sink_events, which batch claimed each
+/// event id and the lake object it goes to; sink_batches, the objects written. An event is in the lake when the
+/// object of its claim is in sink_batches, so a commit inserts a row per object and never touches the claims.
+/// </summary>
 internal sealed class EventClaims(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
     // The ids travel with the index of their object in a short array of distinct names (a batch has a few lake
-    // directories, not one per event), and only the ids this batch could not claim come back.
+    // directories, not one per event), and only the ids this batch could not claim come back. Usually every id
+    // is new: the one-time filter (an init plan, evaluated once) then skips the anti-join and the look-ups.
+    // The look-ups read the statement's snapshot, which does not include a concurrent claim that made the
+    // insert skip an id: such an id comes back with nulls.
     private const string ClaimSql = """
         with input as (
             select * from unnest(@ids, @object_indexes) as t(event_id, object_index)
         ), inserted as (
-            insert into sink_events (event_id, batch_id, object_name, state, owner, claimed_at)
-            select event_id, @batch, (@objects::text[])[object_index], 'pending', @owner, now() from input
+            insert into sink_events (event_id, batch_id, object_name, owner, claimed_at)
+            select event_id, @batch, (@objects::text[])[object_index], @owner, now() from input
             on conflict (event_id) do nothing
             returning event_id
         )
-        select i.event_id, e.state, e.object_name, e.batch_id, e.owner, e.claimed_at < now() - @lease
+        select i.event_id, e.batch_id, e.object_name, e.owner, e.claimed_at < now() - @lease,
+               exists (select from sink_batches b where b.batch_id = e.batch_id and b.object_name = e.object_name)
         from input i
-        left join inserted ins on ins.event_id = i.event_id
         left join sink_events e on e.event_id = i.event_id
-        where ins.event_id is null
+        where (select count(*) from inserted) < cardinality(@ids)
+          and not exists (select from inserted ins where ins.event_id = i.event_id)
         """;
 
     /// <summary>Claims ids for a batch in one round trip; for ids already known, says what holds them.</summary>
     /// <param name="objectIndexes">For each id, the index in <paramref name="objects"/> of the object it goes to.</param>
-    /// <returns>
-    /// The ids this batch could not claim, with what holds them (all null fields: a concurrent claim not yet
-    /// visible); every id not in it is claimed by this batch.
-    /// </returns>
+    /// <returns>The ids this batch could not claim, with what holds them; every id not in it is claimed by this batch.</returns>
     public async Task<Dictionary<Guid, ExistingClaim>> ClaimAsync(
         string batchId, string owner, Guid[] ids, int[] objectIndexes, string[] objects, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ClaimSql);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = ids });
         // PostgreSQL arrays are 1-based.
-        command.Parameters.Add(new NpgsqlParameter<int[]>("object_indexes", NpgsqlDbType.Array | NpgsqlDbType.Integer)
-        {
-            TypedValue = [.. objectIndexes.Select(i => i + 1)],
-        });
+        var oneBased = new int[objectIndexes.Length];
+        for (var i = 0; i < oneBased.Length; i++) oneBased[i] = objectIndexes[i] + 1;
+        command.Parameters.Add(new NpgsqlParameter<int[]>("object_indexes", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = oneBased });
         command.Parameters.Add(new NpgsqlParameter<string[]>("objects", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = objects });
         command.Parameters.Add(new NpgsqlParameter<string>("batch", NpgsqlDbType.Text) { TypedValue = batchId });
         command.Parameters.Add(new NpgsqlParameter<string>("owner", NpgsqlDbType.Text) { TypedValue = owner });
@@ -57,18 +67,22 @@ internal sealed class EventClaims(NpgsqlDataSource dataSource) : IAsyncDisposabl
                 reader.IsDBNull(1) ? null : reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                !reader.IsDBNull(5) && reader.GetBoolean(5));
+                !reader.IsDBNull(4) && reader.GetBoolean(4),
+                reader.GetBoolean(5));
         }
         return result;
     }
 
-    /// <summary>Moves a pending id left by a dead batch to this batch (only if nobody moved it meanwhile).</summary>
+    /// <summary>
+    /// Moves an id claimed by a batch that died before writing its object to this batch (only if nobody moved it
+    /// meanwhile and the dead batch's object was not committed meanwhile).
+    /// </summary>
     public async Task<bool> TakeOverAsync(Guid id, string fromBatch, string batchId, string objectName, string owner, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            update sink_events set batch_id = @batch, object_name = @object, owner = @owner, claimed_at = now()
-            where event_id = @id and batch_id = @from and state = 'pending'
+            update sink_events e set batch_id = @batch, object_name = @object, owner = @owner, claimed_at = now()
+            where e.event_id = @id and e.batch_id = @from
+              and not exists (select from sink_batches b where b.batch_id = e.batch_id and b.object_name = e.object_name)
             """);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("from", fromBatch);
@@ -78,21 +92,14 @@ internal sealed class EventClaims(NpgsqlDataSource dataSource) : IAsyncDisposabl
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>A pending id whose object exists was written by a batch that died before committing.</summary>
-    public async Task MarkCommittedAsync(Guid id, string batchId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "update sink_events set state = 'committed', committed_at = now() where event_id = @id and batch_id = @batch and state = 'pending'");
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("batch", batchId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Commits the ids of a batch that live in objects now written (never those of an object that failed).</summary>
+    /// <summary>
+    /// Records objects of a batch as written, which commits every id claimed for them. Called by the batch itself
+    /// (never for an object whose write failed) and for the object of a batch that died after writing it.
+    /// </summary>
     public async Task CommitAsync(string batchId, IReadOnlyList<string> writtenObjects, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "update sink_events set state = 'committed', committed_at = now() where batch_id = @batch and object_name = any(@objects) and state = 'pending'");
+            "insert into sink_batches (batch_id, object_name) select @batch, o from unnest(@objects) as o on conflict do nothing");
         command.Parameters.AddWithValue("batch", batchId);
         command.Parameters.Add(new NpgsqlParameter<string[]>("objects", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. writtenObjects] });
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -44,10 +44,11 @@ internal sealed class PendingMessage(Guid? eventId, string directory, byte[] lin
 
 /// <summary>
 /// Groups messages into batches (closed at Sink:Batch:MaxEvents or Sink:Batch:MaxAge) and makes each batch
-/// durable: claim the event ids as pending in PostgreSQL, write one object per lake directory, commit the ids of
-/// the objects written, and only then complete the messages (the transports acknowledge on completion).
-/// A crash anywhere leaves ids pending with the name of their object; the next delivery of such an id looks the
-/// object up: there, the event is in the lake (duplicate); missing, this batch writes it.
+/// durable: claim the event ids in PostgreSQL with the name of their object, write one object per lake directory,
+/// commit the objects written (one row each, not one per event), and only then complete the messages (the
+/// transports acknowledge on completion). A crash anywhere leaves ids claimed by a batch whose object is not
+/// committed; the next delivery of such an id looks the object up: there, the event is in the lake (the object is
+/// committed, the delivery is a duplicate); missing, this batch takes the id over and writes it.
 /// Two batches may be in flight at once (one claiming while the other writes and commits: both wait mostly on
 /// PostgreSQL and the disk); an id already in flight in an earlier batch follows that delivery's fate instead of
 /// being claimed again, as a second copy within one batch does.
@@ -257,28 +258,32 @@ public sealed partial class LakeBatcher : BackgroundService
             objectIndexes[n++] = index;
         }
         var notClaimed = await _claims.ClaimAsync(batchId, _options.InstanceId, ids, objectIndexes, [.. objects], _options.PendingTimeout, CancellationToken.None);
+
+        // Added to the batch only once every id is settled: a claim that fails half way must not leave an object
+        // holding some of the ids claimed for it, because committing that object would commit the others too.
+        var claimed = new List<PendingMessage>(primaries.Count);
         foreach (var (id, message) in primaries)
         {
             if (!notClaimed.TryGetValue(id, out var existing))
             {
-                toWrite.Add(message);
+                claimed.Add(message);
             }
-            else if (existing.State == "committed")
+            else if (existing.Committed)
             {
                 message.Complete(SinkOutcome.Duplicate);
             }
-            else if (existing.State == "pending" && (existing.Owner == _options.InstanceId || existing.LeaseExpired))
+            else if (existing.Visible && (existing.Owner == _options.InstanceId || existing.LeaseExpired))
             {
-                // Left pending by a batch that died (this instance before a restart, or another one whose lease
-                // ran out): its object tells whether the event made it into the lake.
+                // Claimed by a batch that died before committing (this instance before a restart, or another one
+                // whose lease ran out): its object tells whether the event made it into the lake.
                 if (await _writer.ExistsAsync(existing.ObjectName!, CancellationToken.None))
                 {
-                    await _claims.MarkCommittedAsync(id, existing.BatchId!, CancellationToken.None);
+                    await _claims.CommitAsync(existing.BatchId!, [existing.ObjectName!], CancellationToken.None);
                     message.Complete(SinkOutcome.Duplicate);
                 }
                 else if (await _claims.TakeOverAsync(id, existing.BatchId!, batchId, objectOf(message.Directory), _options.InstanceId, CancellationToken.None))
                 {
-                    toWrite.Add(message);
+                    claimed.Add(message);
                 }
                 else
                 {
@@ -291,6 +296,7 @@ public sealed partial class LakeBatcher : BackgroundService
                 message.Fail(new EventBusyException(id));
             }
         }
+        toWrite.AddRange(claimed);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not claim {Count} event ids; they will be redelivered")]

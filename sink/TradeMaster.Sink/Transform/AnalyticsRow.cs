@@ -19,6 +19,16 @@ public static class AnalyticsRow
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false };
 
+    private enum DataField { TransactionId, TransactionType, AttemptedType, OccurredAt, LocalDate, Store, Employee, Customer, Currency, Lines, Total, Payment, Rental, Return, Refusal, RentalId, Days }
+
+    private static readonly JsonFields<DataField> DataFields = new("transaction_id", "transaction_type", "attempted_type", "occurred_at", "local_date",
+        "store", "employee", "customer", "currency", "lines", "total", "payment", "rental", "return", "refusal", "rental_id", "days");
+
+    private enum LineField { LineNumber, ItemId, Title, MediaType, Genre, Quantity, UnitPrice, Discount, LineTotal, DailyPrice }
+
+    private static readonly JsonFields<LineField> LineFields = new("line_number", "item_id", "title", "media_type", "genre", "quantity",
+        "unit_price", "discount", "line_total", "daily_price");
+
     // One writer per thread, reset onto each row's buffer: the row costs no writer allocation.
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
@@ -34,8 +44,9 @@ public static class AnalyticsRow
     public static void Write(IBufferWriter<byte> output, JsonElement envelope, MessageSource source, DateTimeOffset ingestedAt)
     {
         var type = envelope.GetProperty("type"u8).GetString()!;
-        var data = envelope.GetProperty("data"u8);
         var refused = type == EventTypes.TransactionRefused;
+        var data = new JsonSlots();
+        DataFields.Read(envelope.GetProperty("data"u8), ref data);
         var w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
         w.Reset(output);
         {
@@ -45,20 +56,20 @@ public static class AnalyticsRow
             if (envelope.TryGetProperty("time"u8, out var time) && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time"u8, t);
             else w.WriteNull("event_time"u8);
 
-            Copy(w, "transaction_id"u8, data.GetProperty("transaction_id"u8));
-            Copy(w, "transaction_type"u8, data.GetProperty(refused ? "attempted_type"u8 : "transaction_type"u8));
+            Copy(w, "transaction_id"u8, data.Get(DataField.TransactionId));
+            Copy(w, "transaction_type"u8, data.Get(refused ? DataField.AttemptedType : DataField.TransactionType));
             w.WriteString("outcome"u8, refused ? "refused"u8 : "accepted"u8);
-            WriteTimestamp(w, "occurred_at"u8, data.GetProperty("occurred_at"u8).GetDateTimeOffset());
-            Copy(w, "local_date"u8, data.GetProperty("local_date"u8));
+            WriteTimestamp(w, "occurred_at"u8, data.Get(DataField.OccurredAt).GetDateTimeOffset());
+            Copy(w, "local_date"u8, data.Get(DataField.LocalDate));
 
-            var store = data.GetProperty("store"u8);
+            var store = data.Get(DataField.Store);
             w.WriteNumber("store_id"u8, store.GetProperty("id"u8).GetInt64());
             Copy(w, "store_name"u8, store.GetProperty("name"u8));
             Copy(w, "store_city"u8, store.GetProperty("city"u8));
             Copy(w, "store_state"u8, store.GetProperty("state"u8));
             Copy(w, "store_timezone"u8, store.GetProperty("timezone"u8));
 
-            var employee = data.GetProperty("employee"u8);
+            var employee = data.Get(DataField.Employee);
             if (employee.ValueKind == JsonValueKind.Object)
             {
                 w.WriteNumber("employee_id"u8, employee.GetProperty("id"u8).GetInt64());
@@ -69,7 +80,7 @@ public static class AnalyticsRow
                 w.WriteNull("employee_id"u8);
                 w.WriteNull("employee_role"u8);
             }
-            var customer = data.GetProperty("customer"u8);
+            var customer = data.Get(DataField.Customer);
             if (customer.ValueKind == JsonValueKind.Object) Copy(w, "customer_key"u8, customer.GetProperty("key"u8));
             else w.WriteNull("customer_key"u8);
 
@@ -80,13 +91,13 @@ public static class AnalyticsRow
             }
             else
             {
-                Copy(w, "currency"u8, data.GetProperty("currency"u8));
-                WriteMoney(w, "total"u8, data.GetProperty("total"u8));
+                Copy(w, "currency"u8, data.Get(DataField.Currency));
+                WriteMoney(w, "total"u8, data.Get(DataField.Total));
             }
 
-            WriteLines(w, data.GetProperty("lines"u8), refused);
+            WriteLines(w, data.Get(DataField.Lines), refused);
 
-            var payment = refused ? default : data.GetProperty("payment"u8);
+            var payment = refused ? default : data.Get(DataField.Payment);
             if (payment.ValueKind == JsonValueKind.Object)
             {
                 Copy(w, "payment_method"u8, payment.GetProperty("method"u8));
@@ -100,11 +111,11 @@ public static class AnalyticsRow
                 w.WriteNull("payment_amount"u8);
             }
 
-            WriteRentalAndReturn(w, type, data);
+            WriteRentalAndReturn(w, type, ref data);
 
             if (refused)
             {
-                var refusal = data.GetProperty("refusal"u8);
+                var refusal = data.Get(DataField.Refusal);
                 Copy(w, "refusal_code"u8, refusal.GetProperty("code"u8));
                 Copy(w, "refusal_message"u8, refusal.GetProperty("message"u8));
                 WriteNullableInt(w, "refusal_item_id"u8, refusal.GetProperty("item_id"u8));
@@ -132,16 +143,18 @@ public static class AnalyticsRow
         long itemCount = 0;
         w.WriteStartArray("lines"u8);
         var number = 0;
-        foreach (var line in lines.EnumerateArray())
+        foreach (var element in lines.EnumerateArray())
         {
+            var line = new JsonSlots();
+            LineFields.Read(element, ref line);
             number++;
             w.WriteStartObject();
-            w.WriteNumber("line_number"u8, refused ? number : line.GetProperty("line_number"u8).GetInt64());
-            w.WriteNumber("item_id"u8, line.GetProperty("item_id"u8).GetInt64());
-            WriteNullableString(w, "title"u8, line.GetProperty("title"u8));
-            WriteNullableString(w, "media_type"u8, line.GetProperty("media_type"u8));
-            WriteNullableString(w, "genre"u8, line.GetProperty("genre"u8));
-            var quantity = line.GetProperty("quantity"u8).GetInt64();
+            w.WriteNumber("line_number"u8, refused ? number : line.Get(LineField.LineNumber).GetInt64());
+            w.WriteNumber("item_id"u8, line.Get(LineField.ItemId).GetInt64());
+            WriteNullableString(w, "title"u8, line.Get(LineField.Title));
+            WriteNullableString(w, "media_type"u8, line.Get(LineField.MediaType));
+            WriteNullableString(w, "genre"u8, line.Get(LineField.Genre));
+            var quantity = line.Get(LineField.Quantity).GetInt64();
             itemCount += quantity;
             w.WriteNumber("quantity"u8, quantity);
             if (refused)
@@ -153,10 +166,10 @@ public static class AnalyticsRow
             }
             else
             {
-                WriteMoney(w, "unit_price"u8, line.GetProperty("unit_price"u8));
-                WriteMoney(w, "discount"u8, line.GetProperty("discount"u8));
-                WriteMoney(w, "line_total"u8, line.GetProperty("line_total"u8));
-                WriteMoney(w, "daily_price"u8, line.GetProperty("daily_price"u8));
+                WriteMoney(w, "unit_price"u8, line.Get(LineField.UnitPrice));
+                WriteMoney(w, "discount"u8, line.Get(LineField.Discount));
+                WriteMoney(w, "line_total"u8, line.Get(LineField.LineTotal));
+                WriteMoney(w, "daily_price"u8, line.Get(LineField.DailyPrice));
             }
             w.WriteEndObject();
         }
@@ -165,21 +178,21 @@ public static class AnalyticsRow
         w.WriteNumber("item_count"u8, itemCount);
     }
 
-    private static void WriteRentalAndReturn(Utf8JsonWriter w, string type, JsonElement data)
+    private static void WriteRentalAndReturn(Utf8JsonWriter w, string type, ref JsonSlots data)
     {
         JsonElement rentalId = default, days = default, startDate = default, dueDate = default;
         JsonElement startedAt = default, returnedAt = default, lateDays = default, lateFee = default, feePaid = default;
         switch (type)
         {
             case EventTypes.RentalStarted:
-                var rental = data.GetProperty("rental"u8);
+                var rental = data.Get(DataField.Rental);
                 rentalId = rental.GetProperty("rental_id"u8);
                 days = rental.GetProperty("days"u8);
                 startDate = rental.GetProperty("start_date"u8);
                 dueDate = rental.GetProperty("due_date"u8);
                 break;
             case EventTypes.RentalReturned:
-                var ret = data.GetProperty("return"u8);
+                var ret = data.Get(DataField.Return);
                 rentalId = ret.GetProperty("rental_id"u8);
                 dueDate = ret.GetProperty("due_date"u8);
                 startedAt = ret.GetProperty("rental_started_at"u8);
@@ -189,8 +202,8 @@ public static class AnalyticsRow
                 feePaid = ret.GetProperty("fee_paid"u8);
                 break;
             case EventTypes.TransactionRefused:
-                rentalId = data.GetProperty("rental_id"u8);
-                days = data.GetProperty("days"u8);
+                rentalId = data.Get(DataField.RentalId);
+                days = data.Get(DataField.Days);
                 break;
         }
         WriteNullableString(w, "rental_id"u8, rentalId);

@@ -32,7 +32,11 @@ internal sealed class FastSchema
     private decimal?[]? _enumNumbers;
     private string[] _required = [];
     private Dictionary<string, Property>? _properties;
-    private Dictionary<string, Property>.AlternateLookup<ReadOnlySpan<char>> _propertiesByChars;
+
+    // The described properties as UTF-8 names in schema order, which is the order the ledger writes them in: an
+    // event's next property is nearly always the one after the last found, so it is tried first.
+    private byte[][] _propertyNames = [];
+    private Property[] _propertyList = [];
 
     // Required properties that the schema also describes are ticked off while the object's properties are
     // checked (one pass, no look-up per name); any others are looked up.
@@ -124,7 +128,11 @@ internal sealed class FastSchema
             }
         }
         s._requiredElsewhere = [.. elsewhere];
-        if (s._properties is not null) s._propertiesByChars = s._properties.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (s._properties is not null)
+        {
+            s._propertyNames = [.. s._properties.Keys.Select(Encoding.UTF8.GetBytes)];
+            s._propertyList = [.. s._properties.Values];
+        }
         if (s._enum is not null)
         {
             s._enumUtf8 = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(c.GetString()!) : null)];
@@ -210,6 +218,21 @@ internal sealed class FastSchema
 
     private bool InEnum(JsonElement e)
     {
+        if (e.ValueKind == JsonValueKind.String && _enumUtf8 is not null)
+        {
+            // Unescaped text (nearly always) is compared as raw bytes against every allowed string at once,
+            // without asking the document for each candidate; a string equals no number, object or literal.
+            var raw = JsonMarshal.GetRawUtf8Value(e);
+            var text = raw[1..^1];
+            if (text.IndexOf((byte)'\\') < 0)
+            {
+                foreach (var candidate in _enumUtf8)
+                {
+                    if (candidate is not null && text.SequenceEqual(candidate)) return true;
+                }
+                return false;
+            }
+        }
         for (var i = 0; i < _enum!.Length; i++)
         {
             var candidate = _enum[i];
@@ -237,11 +260,11 @@ internal sealed class FastSchema
             if (!e.TryGetProperty(name, out _)) return false;
         }
         if (_properties is null) return _additionalProperties;
-        Span<char> chars = stackalloc char[64];
         var seen = 0UL;
+        var next = 0;
         foreach (var p in e.EnumerateObject())
         {
-            if (FindProperty(p, chars) is { } child)
+            if (FindProperty(p, ref next) is { } child)
             {
                 if (!child.Schema.IsValid(p.Value)) return false;
                 seen |= child.RequiredBit;
@@ -254,15 +277,24 @@ internal sealed class FastSchema
         return (seen & _requiredMask) == _requiredMask;
     }
 
-    /// <summary>The schema of a property, looked up by its raw UTF-8 name: no string per property of every event.</summary>
-    private Property? FindProperty(JsonProperty p, Span<char> chars)
+    /// <summary>
+    /// The schema of a property, found by its raw UTF-8 name (no string per property of every event), starting at
+    /// <paramref name="next"/>, the position after the previous match. An escaped name is decoded and looked up.
+    /// </summary>
+    private Property? FindProperty(JsonProperty p, ref int next)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(p);
-        if (raw.Length <= chars.Length && raw.IndexOf((byte)'\\') < 0 && Ascii.ToUtf16(raw, chars, out var n) == System.Buffers.OperationStatus.Done)
+        if (raw.IndexOf((byte)'\\') >= 0) return _properties!.TryGetValue(p.Name, out var byName) ? byName : null;
+        var names = _propertyNames;
+        for (int tried = 0, i = next; tried < names.Length; tried++, i = i + 1 == names.Length ? 0 : i + 1)
         {
-            return _propertiesByChars.TryGetValue(chars[..n], out var byChars) ? byChars : null;
+            if (raw.SequenceEqual(names[i]))
+            {
+                next = i + 1 == names.Length ? 0 : i + 1;
+                return _propertyList[i];
+            }
         }
-        return _properties!.TryGetValue(p.Name, out var byName) ? byName : null;
+        return null;
     }
 
     private bool ArrayValid(JsonElement e)

@@ -111,7 +111,7 @@ internal sealed class TransactionRules(ValidationOptions options)
         foreach (var line in lines.EnumerateArray())
         {
             if (line.ValueKind != JsonValueKind.Object) { sum = null; i++; continue; }
-            if (line.TryGetProperty("line_number"u8, out var number) && number.TryGetInt64(out var n) && n != i + 1)
+            if (line.TryGetProperty("line_number"u8, out var number) && number.ValueKind == JsonValueKind.Number && number.TryGetInt64(out var n) && n != i + 1)
             {
                 errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, P(i, "line_number"), $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
             }
@@ -167,7 +167,7 @@ internal sealed class TransactionRules(ValidationOptions options)
             errors.Add(new ValidationError(ValidationCodes.RentalIdMismatch, "$.data.rental.rental_id", "A rental's id is the id of the transaction that started it."));
         }
         int? days = null;
-        if (rental.TryGetProperty("days"u8, out var d) && d.TryGetInt32(out var dv))
+        if (rental.TryGetProperty("days"u8, out var d) && d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var dv))
         {
             if (dv < options.MinRentalDays || dv > options.MaxRentalDays)
             {
@@ -206,7 +206,7 @@ internal sealed class TransactionRules(ValidationOptions options)
         {
             errors.Add(new ValidationError(ValidationCodes.LateFeeMismatch, "$.data.return.late_fee", $"Late fee {fee} is not the sum of the returned lines ({t})."));
         }
-        if (lateFee > 0 && ret.TryGetProperty("late_days"u8, out var ld) && ld.TryGetInt32(out var lateDays) && lateDays == 0)
+        if (lateFee > 0 && ret.TryGetProperty("late_days"u8, out var ld) && ld.ValueKind == JsonValueKind.Number && ld.TryGetInt32(out var lateDays) && lateDays == 0)
         {
             errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.late_fee", "A late fee without late days."));
         }
