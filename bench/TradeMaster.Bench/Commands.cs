@@ -324,7 +324,7 @@ public static class Commands
     {
         using var generator = new OpenLoopGenerator(target.BaseAddress, settings.MaxInFlight);
         Status($"{label}: {settings.Rate:N0} tx/s for {settings.Duration.TotalSeconds:F0} s after {settings.Warmup.TotalSeconds:F0} s warm-up");
-        var result = await generator.RunAsync(label, mix, settings, Progress);
+        var result = await generator.RunAsync(label, mix, settings, Progress, () => CpuMeter.Take(target.PostgresDataDirectory));
         Status($"{label}: waiting for {result.Events.Count:N0} events in the lake (up to {lakeDeadline.TotalSeconds:F0} s)");
         var lake = await LakeWatcher.WaitForAsync(target.LakeDirectory, result.Events, lakeDeadline);
         return (result, lake);

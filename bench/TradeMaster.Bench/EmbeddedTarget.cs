@@ -23,6 +23,9 @@ public sealed class EmbeddedTarget : IAsyncDisposable
 
     public string LakeDirectory => _host.LakeDirectory;
 
+    /// <summary>The private PostgreSQL's data directory (its processes' CPU is read through <c>postmaster.pid</c>).</summary>
+    public string PostgresDataDirectory => Path.Combine(_host.DataDirectory, "postgres", "pgdata");
+
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     public string ConnectionString => _host.Services.GetRequiredService<IConfiguration>().GetConnectionString("TradeMaster")!;

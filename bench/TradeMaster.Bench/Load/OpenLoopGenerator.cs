@@ -1,3 +1,4 @@
+using TradeMaster.Bench.Reporting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -38,6 +39,12 @@ public sealed class LoadResult(string label, LoadSettings settings)
     public long AcceptedInWindow;
     public long PeakInFlight;
     public double SendLagMaxMs;
+
+    /// <summary>CPU used during the measured window (host + generator, and PostgreSQL), when the target is embedded.</summary>
+    public CpuSample? WindowCpu { get; set; }
+
+    /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
+    public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
     public ConcurrentDictionary<string, long> RefusalsByCode { get; } = new();
     public ConcurrentDictionary<string, long> ErrorsByKind { get; } = new();
@@ -82,7 +89,9 @@ public sealed class OpenLoopGenerator : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    public async Task<LoadResult> RunAsync(string label, BenchMix mix, LoadSettings settings, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="cpu">Reads the CPU used so far, at the start and the end of the measured window.</param>
+    public async Task<LoadResult> RunAsync(string label, BenchMix mix, LoadSettings settings, Action<string>? progress = null,
+        Func<CpuSample>? cpu = null, CancellationToken cancellationToken = default)
     {
         var result = new LoadResult(label, settings);
         var frequency = (double)Stopwatch.Frequency;
@@ -96,6 +105,7 @@ public sealed class OpenLoopGenerator : IDisposable
         var windowStart = start + (long)(settings.Warmup.TotalSeconds * frequency);
         var windowEnd = windowStart + (long)(settings.Duration.TotalSeconds * frequency);
         var nextProgress = start + (long)frequency * 5;
+        CpuSample? cpuAtWindowStart = null;
 
         for (long i = 0; i < total; i++)
         {
@@ -122,6 +132,7 @@ public sealed class OpenLoopGenerator : IDisposable
             var current = Interlocked.Increment(ref inFlight);
             if (current > result.PeakInFlight) result.PeakInFlight = current;
             var measured = i >= warmupRequests;
+            if (measured && cpuAtWindowStart is null && cpu is not null) cpuAtWindowStart = cpu();
             if (measured) result.Intended++;
             var task = SendAsync(request, mix, intended, measured, windowEnd, result, () => { Interlocked.Decrement(ref inFlight); gate.Release(); });
             if (!task.IsCompleted) outstanding.Add(task);
@@ -132,6 +143,7 @@ public sealed class OpenLoopGenerator : IDisposable
                 progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref inFlight):N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
             }
         }
+        if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
         await Task.WhenAll(outstanding);
         result.Elapsed = TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - start) / frequency);
         return result;

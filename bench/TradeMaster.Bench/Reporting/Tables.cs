@@ -15,7 +15,7 @@ public static class Tables
     {
         var table = new Table().Title("[bold]Open-loop load (latency from intended send time; HdrHistogram)[/]")
             .AddColumns("Run", "Target rate", "Window", "Answered/s", "201/s", "Refused", "Errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                "Peak in flight", "Lake", "Lake lag p50/p99/max ms");
+                "Peak in flight", "Lake", "Lake lag p50/p99/max ms", "CPU µs/answer");
         foreach (var (r, lake) in runs)
         {
             table.AddRow(
@@ -23,7 +23,8 @@ public static class Tables
                 N(r.AnsweredPerSecond), N(r.AcceptedPerSecond), N(r.Refused), N(r.Errors),
                 N(r.Ms(50), "F1"), N(r.Ms(90), "F1"), N(r.Ms(99), "F1"), N(r.MaxMs, "F1"), N(r.PeakInFlight),
                 lake is null ? "—" : $"{lake.Found:N0}/{lake.Expected:N0}{(lake.Complete ? "" : " [red]incomplete[/]")}",
-                lake is null ? "—" : $"{N(lake.Ms(50))}/{N(lake.Ms(99))}/{N(lake.LagMs.TotalCount == 0 ? double.NaN : lake.LagMs.GetMaxValue())}");
+                lake is null ? "—" : $"{N(lake.Ms(50))}/{N(lake.Ms(99))}/{N(lake.LagMs.TotalCount == 0 ? double.NaN : lake.LagMs.GetMaxValue())}",
+                N(r.CpuMicrosecondsPerAnswer));
         }
         AnsiConsole.Write(table);
         foreach (var (r, _) in runs)
@@ -31,9 +32,13 @@ public static class Tables
             var refusals = string.Join(", ", r.RefusalsByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s"));
+                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Cpu(r)}"));
         }
     }
+
+    private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
+        $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
+        $" ({N(cpu.TotalSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}% of {Environment.ProcessorCount} cores)";
 
     public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
     {

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TradeMaster.Bench.Reporting;
+
+/// <summary>CPU seconds used so far by this process (the embedded host and the load generator) and by a private PostgreSQL.</summary>
+public readonly record struct CpuSample(double ProcessSeconds, double PostgresSeconds)
+{
+    public static CpuSample operator -(CpuSample end, CpuSample start) =>
+        new(end.ProcessSeconds - start.ProcessSeconds, end.PostgresSeconds - start.PostgresSeconds);
+
+    public double TotalSeconds => ProcessSeconds + PostgresSeconds;
+}
+
+/// <summary>
+/// CPU time rather than wall time: on a 2-core machine shared with other work, the CPU a transaction costs is the
+/// figure that does not move with the neighbours' load. PostgreSQL's share is read from <c>/proc</c>: the postmaster
+/// (its pid is the first line of <c>postmaster.pid</c>) and its children, the backends (pooled, so they live for
+/// the whole run). Not on Linux, or without the data directory: NaN.
+/// </summary>
+public static class CpuMeter
+{
+    private const double ClockTicksPerSecond = 100; // USER_HZ, 100 on every Linux the project runs on
+
+    public static CpuSample Take(string? postgresDataDirectory)
+    {
+        using var self = Process.GetCurrentProcess();
+        return new CpuSample(self.TotalProcessorTime.TotalSeconds, postgresDataDirectory is null ? double.NaN : PostgresSeconds(postgresDataDirectory));
+    }
+
+    private static double PostgresSeconds(string dataDirectory)
+    {
+        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!OperatingSystem.IsLinux() || !File.Exists(pidFile)) return double.NaN;
+        try
+        {
+            var postmaster = int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture);
+            var ticks = 0L;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+                if (Stat(pid) is not { } stat) continue;
+                if (pid == postmaster || stat.ParentPid == postmaster) ticks += stat.Ticks;
+            }
+            return ticks / ClockTicksPerSecond;
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>Parent pid and user + system clock ticks from <c>/proc/PID/stat</c> (fields 4, 14, 15; the name in parentheses may hold spaces).</summary>
+    private static (int ParentPid, long Ticks)? Stat(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null; // exited meanwhile
+        }
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return (int.Parse(fields[1], CultureInfo.InvariantCulture),
+            long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+    }
+}
