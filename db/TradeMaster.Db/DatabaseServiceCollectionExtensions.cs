@@ -30,13 +30,19 @@ public static class DatabaseServiceCollectionExtensions
     /// ledger sends the same few statements thousands of times a second, and a prepared statement skips
     /// PostgreSQL's parse and plan) and no session reset when a connection goes back to the pool (TradeMaster
     /// never changes session state, and the reset costs five statements per pooled use — measured with
-    /// pg_stat_statements under load).
+    /// pg_stat_statements under load), and generic plans for those prepared statements: left to choose, PostgreSQL
+    /// kept planning a custom plan for every execution of the journal's <c>unnest</c> inserts (planning was 9% of the
+    /// server's CPU in a profile at 1,200 tx/s, 0.1% with this setting; docs/performance.md).
     /// </summary>
     public static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
         builder.NoResetOnClose = true;
+        if (builder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan".Trim();
+        }
         return builder.ConnectionString;
     }
 }
