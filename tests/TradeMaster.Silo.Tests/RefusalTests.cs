@@ -159,6 +159,9 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
                 TimeSpan.FromSeconds(10), $"the {code} refusal is published");
         }
         Assert.Null(reached[RefusalCodes.StoreUnknown].EventId);
+        // Sales, rentals, returns and refusals naming unknown employees, customers and items: no history row
+        // refers to a store, employee, customer, item, rental or transaction that does not exist.
+        Assert.Equal(0L, await fixture.Host.ScalarAsync<long>("select count(*) from ledger_reference_violations"));
     }
 
     [Fact]

@@ -398,7 +398,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
 
         public void AddTo(NpgsqlBatch batch)
         {
-            // Order matters: rentals before the returns that close them (foreign key), everything before stock.
+            // Order matters: a rental before the return that closes it (both may be in one batch), everything before stock.
             _sales.AddTo(batch, """
                 insert into sales (transaction_id, employee_id, customer_id, occurred_at, local_date, total, store_id)
                 select * from unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::date[], $6::numeric[], $7::int[])
