@@ -11,18 +11,28 @@ public sealed class LocalLakeWriter(string root) : ILakeWriter
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>
+    /// The write, the fsync and the rename block their thread (.NET has no asynchronous fsync), so they run on a
+    /// thread of their own: on a 2-core machine the thread pool has a handful of workers, and a worker held for
+    /// the tens of milliseconds an fsync of a batch takes delays every HTTP request and grain turn behind it.
+    /// </summary>
     public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(objectName);
         if (File.Exists(path)) return;
+        await Task.Factory.StartNew(() => WriteDurably(path, content), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private static void WriteDurably(string path, ReadOnlyMemory<byte> content)
+    {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                await file.WriteAsync(content, cancellationToken);
+                file.Write(content.Span);
                 file.Flush(flushToDisk: true);
             }
             try
