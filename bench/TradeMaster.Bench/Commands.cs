@@ -11,6 +11,8 @@ using TradeMaster.Bench.Micro;
 using TradeMaster.Bench.Reporting;
 using TradeMaster.Db;
 using TradeMaster.Db.Postgres;
+using TradeMaster.Db.Seed;
+using TradeMaster.Simulation;
 
 namespace TradeMaster.Bench;
 
@@ -19,6 +21,9 @@ public static class Commands
     private const double TargetRate = 5_000;
     private const double LatencyRate = 2_500;
 
+    /// <summary>The seed number the embedded host seeds with (Ledger:SeedNumber's default); the mix regenerates the same data.</summary>
+    private static readonly int SeedNumber = new SeedOptions().Seed;
+
     public static int Help()
     {
         AnsiConsole.WriteLine("""
@@ -26,11 +31,18 @@ public static class Commands
               all        embedded host on a fresh data directory: load at 2,500 and 5,000 tx/s, lake check, baselines
                          (PostgreSQL upsert, naive ledger, TradeMaster grains in-process, bare Kestrel), sink on one core, targets
               baselines  the same without the two load runs
-              load       one open-loop run: --rate 5000 --duration 60 --warmup 5 [--url http://host:port (else embedded)]
+              load       one open-loop run: --rate 5000 --duration 60 --warmup 5
+                         [--url http://host:port (else embedded) --sink-url URL (malformed events; default --url) --lake DIR]
               soak       memory over time: --rate 2500 --duration 600 (working set sampled every 30 s)
               sink       sink events/s on one core (own private PostgreSQL): --sink-events 200000 --sink-core 1
               micro      BenchmarkDotNet (in-process, short run): sink validate+transform, ledger apply path; BDN args pass through
-            Common: --concurrency 64 --high-concurrency 256 (baselines) --baseline-duration 15 --max-in-flight 2048 --prewarm 20 --data DIR --keep-data
+            Traffic: the simulator's TrafficMix (tools/TradeMaster.Simulator) over HTTP and, for the in-process baselines, as
+              ledger commands; --malformed 0 (share of deliberately bad traffic: half API calls answered 4xx, half CloudEvents
+              to the sink; counted apart, not as answers or errors)
+            Embedded host: --stock-scale 1000 (Ledger:SeedStockScale) --data DIR --keep-data
+            Pre-warm (embedded, not measured): --prewarm 20 s in-process, then as long over HTTP at 500/s (0: none)
+            Common: --latency-rate 2500 --latency-duration 30 (all) --concurrency 64 --high-concurrency 256 --baseline-duration 15
+              (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
             """);
         return 0;
     }
@@ -41,16 +53,18 @@ public static class Commands
         if (options.Text("url") is { } url)
         {
             AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(null)}"));
-            using var generator = new OpenLoopGenerator(new Uri(url), settings.MaxInFlight);
-            using var mix = new BenchMix();
+            using var generator = new OpenLoopGenerator(new Uri(url), settings.MaxInFlight, options.Text("sink-url") is { } sink ? new Uri(sink) : null);
+            using var mix = CreateMix(options);
+            AnsiConsole.MarkupLine(Markup.Escape(MixLine(mix, options, null)));
             var result = await generator.RunAsync($"{url} @ {settings.Rate:N0}/s", mix, settings, Progress);
             LakeReport? lake = options.Text("lake") is { } lakeDir ? await LakeWatcher.WaitForAsync(lakeDir, result.Events, options.Seconds("lake-deadline", 120)) : null;
             Tables.Load([(result, lake)]);
             return 0;
         }
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
-        using var embeddedMix = new BenchMix();
+        using var embeddedMix = CreateMix(options);
+        AnsiConsole.MarkupLine(Markup.Escape(MixLine(embeddedMix, options, target)));
         await PrewarmAsync(target, embeddedMix, options.Seconds("prewarm", 20));
         var (run, lakeReport) = await RunEmbeddedAsync(target, embeddedMix, "embedded", settings, options.Seconds("lake-deadline", 120));
         Tables.Load([(run, lakeReport)]);
@@ -66,11 +80,13 @@ public static class Commands
         var targets = new Targets();
         var started = Stopwatch.StartNew();
         var loadAtStart = Machine.LoadAverage();
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         var postgres = await Machine.PostgresVersionAsync(target.ConnectionString);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
         AnsiConsole.MarkupLine(Markup.Escape($"Embedded host at {target.BaseAddress} · data {target.DataDirectory}"));
-        using var mix = new BenchMix();
+        using var mix = CreateMix(options);
+        var mixLine = MixLine(mix, options, target);
+        AnsiConsole.MarkupLine(Markup.Escape(mixLine));
         await PrewarmAsync(target, mix, options.Seconds("prewarm", 20));
         var runs = new List<(LoadResult, LakeReport?)>();
         LoadResult? atLatencyRate = null, atTargetRate = null;
@@ -100,7 +116,7 @@ public static class Commands
             () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
         Status("baseline: naive ledger (one grain per store)");
         var naivePerStore = await Guarded("Naive ledger (1 grain/store)", concurrency, baselineWindow,
-            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, mix.StoreCount, TimeSpan.FromSeconds(2), baselineWindow));
+            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, mix.SeedData.Stores.Count, TimeSpan.FromSeconds(2), baselineWindow));
         Status("TradeMaster store grains, in-process calls");
         var direct = await Guarded("TradeMaster store grains (in-process calls)", concurrency, baselineWindow,
             () => DirectLedger.RunAsync(target.Grains, mix, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
@@ -119,9 +135,9 @@ public static class Commands
         // differs from TradeMaster only in how it writes.
         Status("baseline: TradeMaster ledger with one commit per transaction (second embedded host)");
         ClosedLoopResult sameWork, sameWorkHigh;
-        await using (var naiveTarget = await EmbeddedTarget.StartAsync(target.DataDirectory + "-one-commit-per-tx", options.Flag("keep-data"), "--Ledger:MaxCommitBatch=1"))
+        await using (var naiveTarget = await StartEmbeddedAsync(options, target.DataDirectory + "-one-commit-per-tx", "--Ledger:MaxCommitBatch=1"))
         {
-            using var naiveMix = new BenchMix();
+            using var naiveMix = CreateMix(options);
             await PrewarmAsync(naiveTarget, naiveMix, options.Seconds("prewarm", 20));
             sameWork = await Guarded("Same ledger, 1 commit/tx (MaxCommitBatch=1)", concurrency, baselineWindow,
                 () => DirectLedger.RunAsync(naiveTarget.Grains, naiveMix, concurrency, TimeSpan.FromSeconds(2), baselineWindow, "Same ledger, 1 commit/tx (MaxCommitBatch=1)"));
@@ -134,7 +150,8 @@ public static class Commands
         await using (var bare = await BareKestrel.StartAsync())
         {
             using var generator = new OpenLoopGenerator(bare.BaseAddress, options.Integer("max-in-flight", 2048));
-            using var bareMix = new BenchMix(randomSeed: 2);
+            // Bare Kestrel answers 201 to anything, so deliberately bad requests would only be miscounted there.
+            using var bareMix = TrafficMix.ForSeed(SeedNumber, malformedShare: 0);
             bareSame = await generator.RunAsync("bare Kestrel", bareMix,
                 new LoadSettings(options.Number("rate", TargetRate), baselineWindow, TimeSpan.FromSeconds(3), options.Integer("max-in-flight", 2048)), Progress);
             bareHigh = await generator.RunAsync("bare Kestrel", bareMix,
@@ -156,6 +173,7 @@ public static class Commands
 
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
+        AnsiConsole.MarkupLine(Markup.Escape(mixLine));
         AnsiConsole.MarkupLine(Markup.Escape($"Load average at start {loadAtStart}, at end {Machine.LoadAverage()}; whole run {started.Elapsed.TotalSeconds:F0} s"));
         if (runs.Count > 0) Tables.Load(runs);
         Tables.ClosedLoop([pg, naive, naivePerStore, direct, sameWork, naiveHigh, directHigh, sameWorkHigh]);
@@ -231,8 +249,10 @@ public static class Commands
     public static async Task<int> SoakAsync(BenchOptions options)
     {
         var settings = new LoadSettings(options.Number("rate", LatencyRate), options.Seconds("duration", 600), options.Seconds("warmup", 30), options.Integer("max-in-flight", 2048));
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
+        using var soakMix = CreateMix(options);
+        AnsiConsole.MarkupLine(Markup.Escape(MixLine(soakMix, options, target)));
         var samples = new List<(double Seconds, long WorkingSet, long Heap)>();
         var clock = Stopwatch.StartNew();
         using var sampling = new CancellationTokenSource();
@@ -249,7 +269,6 @@ public static class Commands
                 try { await Task.Delay(TimeSpan.FromSeconds(30), sampling.Token); } catch (OperationCanceledException) { }
             }
         });
-        using var soakMix = new BenchMix();
         await PrewarmAsync(target, soakMix, options.Seconds("prewarm", 20));
         var (run, lake) = await RunEmbeddedAsync(target, soakMix, "soak", settings, options.Seconds("lake-deadline", 120));
         await sampling.CancelAsync();
@@ -320,7 +339,7 @@ public static class Commands
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
 
-    private static async Task<(LoadResult, LakeReport)> RunEmbeddedAsync(EmbeddedTarget target, BenchMix mix, string label, LoadSettings settings, TimeSpan lakeDeadline)
+    private static async Task<(LoadResult, LakeReport)> RunEmbeddedAsync(EmbeddedTarget target, TrafficMix mix, string label, LoadSettings settings, TimeSpan lakeDeadline)
     {
         using var generator = new OpenLoopGenerator(target.BaseAddress, settings.MaxInFlight);
         Status($"{label}: {settings.Rate:N0} tx/s for {settings.Duration.TotalSeconds:F0} s after {settings.Warmup.TotalSeconds:F0} s warm-up");
@@ -335,7 +354,7 @@ public static class Commands
     /// modest concurrency, then exercises the HTTP path at 500/s for as long. Without it a fresh host meets the first seconds of open-loop load with thousands of cold
     /// customer activations at once, each opening a PostgreSQL connection (see docs/performance.md, cold start).
     /// </summary>
-    private static async Task PrewarmAsync(EmbeddedTarget target, BenchMix mix, TimeSpan duration)
+    private static async Task PrewarmAsync(EmbeddedTarget target, TrafficMix mix, TimeSpan duration)
     {
         if (duration <= TimeSpan.Zero) return;
         Status($"pre-warm (not measured): in-process ledger calls, concurrency 16, {duration.TotalSeconds:F0} s");
@@ -350,6 +369,24 @@ public static class Commands
         Status($"pre-warm: {http.Accepted + http.Refused:N0} HTTP requests answered, {http.Errors:N0} errors");
         await Task.Delay(TimeSpan.FromSeconds(5));
     }
+
+    /// <summary>
+    /// The simulator's request mix over the seed data the host seeded. No malformed traffic unless asked: then every
+    /// request is a ledger request whose event belongs in the lake.
+    /// </summary>
+    private static TrafficMix CreateMix(BenchOptions options) => TrafficMix.ForSeed(SeedNumber, options.Number("malformed", 0));
+
+    private static Task<EmbeddedTarget> StartEmbeddedAsync(BenchOptions options, string? dataDirectory = null, params string[] settings)
+    {
+        var stockScale = options.Integer("stock-scale", EmbeddedTarget.DefaultStockScale);
+        if (stockScale < 1) throw new ArgumentException("--stock-scale must be at least 1 (1 = the seed's own stock).");
+        return EmbeddedTarget.StartAsync(dataDirectory ?? options.Text("data"), options.Flag("keep-data"), stockScale, settings);
+    }
+
+    private static string MixLine(TrafficMix mix, BenchOptions options, EmbeddedTarget? target) =>
+        $"Mix: the simulator's TrafficMix over seed {SeedNumber} ({mix.SeedData.Stores.Count} stores, {mix.SeedData.Customers.Count:N0} customers, {mix.SeedData.Items.Count:N0} items), " +
+        $"malformed share {options.Number("malformed", 0):0.###}" +
+        (target is null ? "" : $"; seeded stock ×{target.StockScale:N0} (Ledger:SeedStockScale)");
 
     /// <summary>A baseline that cannot run is a row with its error, not the end of the run.</summary>
     private static async Task<ClosedLoopResult> Guarded(string label, int concurrency, TimeSpan window, Func<Task<ClosedLoopResult>> run)

@@ -1,10 +1,12 @@
-using TradeMaster.Bench.Reporting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using HdrHistogram;
+using TradeMaster.Bench.Reporting;
+using TradeMaster.Contracts.Events;
+using TradeMaster.Contracts.Ledger;
+using TradeMaster.Simulation;
 
 namespace TradeMaster.Bench.Load;
 
@@ -33,6 +35,12 @@ public sealed class LoadResult(string label, LoadSettings settings)
 
     /// <summary>Warm-up requests that were never sent either (the server was too slow to leave the warm-up).</summary>
     public long UnsentWarmup;
+
+    /// <summary>Deliberately malformed API calls answered 4xx, as they should be (measured window; not ledger answers).</summary>
+    public long MalformedRefused;
+
+    /// <summary>Deliberately malformed CloudEvents the sink took (into the lake's rejected set), measured window.</summary>
+    public long MalformedDelivered;
 
     /// <summary>Ledger answers (201 or refusal) completed inside the measured window: the sustained throughput.</summary>
     public long AnsweredInWindow;
@@ -67,14 +75,20 @@ public sealed class LoadResult(string label, LoadSettings settings)
 /// Open-loop load: request i is due at start + i / rate whatever happened to the ones before it, and its latency
 /// is measured from that intended time, so a stalled server is charged for every request that should have gone
 /// out meanwhile (no coordinated omission). Keep-alive HTTP/1.1 over a pool of up to MaxInFlight connections.
+/// The requests are the simulator's <see cref="TrafficMix"/>, sent as the simulator sends them
+/// (<see cref="Simulator.CreateMessage"/>), without its customer look-ups and retries: one request, one answer.
 /// </summary>
 public sealed class OpenLoopGenerator : IDisposable
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly HttpClient _client;
+    private readonly Uri _gateway;
+    private readonly Uri _sink;
 
-    public OpenLoopGenerator(Uri baseAddress, int maxConnections)
+    /// <param name="sinkAddress">Where the sink's Dapr topic route is, for malformed events; default the gateway's (the embedded host serves both).</param>
+    public OpenLoopGenerator(Uri baseAddress, int maxConnections, Uri? sinkAddress = null)
     {
+        _gateway = baseAddress;
+        _sink = sinkAddress ?? baseAddress;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = maxConnections,
@@ -84,13 +98,13 @@ public sealed class OpenLoopGenerator : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = false,
         };
-        _client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = LoadSettings.RequestTimeout };
+        _client = new HttpClient(handler) { Timeout = LoadSettings.RequestTimeout };
     }
 
     public void Dispose() => _client.Dispose();
 
     /// <param name="cpu">Reads the CPU used so far, at the start and the end of the measured window.</param>
-    public async Task<LoadResult> RunAsync(string label, BenchMix mix, LoadSettings settings, Action<string>? progress = null,
+    public async Task<LoadResult> RunAsync(string label, TrafficMix mix, LoadSettings settings, Action<string>? progress = null,
         Func<CpuSample>? cpu = null, CancellationToken cancellationToken = default)
     {
         var result = new LoadResult(label, settings);
@@ -149,23 +163,28 @@ public sealed class OpenLoopGenerator : IDisposable
         return result;
     }
 
-    private async Task SendAsync(BenchRequest request, BenchMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action done)
+    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action done)
     {
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, request.Path);
-            message.Headers.TryAddWithoutValidation("X-Api-Key", request.ApiKey);
-            message.Content = new ByteArrayContent(request.Body);
-            message.Content.Headers.ContentType = Json;
+            using var message = Simulator.CreateMessage(request, _gateway, _sink);
             using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead);
             var body = await response.Content.ReadAsByteArrayAsync();
             var end = Stopwatch.GetTimestamp();
             var status = (int)response.StatusCode;
+            if (request.IsMalformed)
+            {
+                Malformed(request, status, body, measured, result);
+                return;
+            }
             string? code = null;
             Guid? eventId = null;
+            DateTimeOffset? occurredAt = null;
             if (status == 201)
             {
-                eventId = request.EventId(accepted: true);
+                eventId = EventIds.For(request.StoreId, request.TransactionId!.Value, LedgerKind(request.Kind), accepted: true);
+                // A rental keyed in after a till outage opened in the past: the mix dates its return from the receipt.
+                if (request.Kind == TrafficKind.Rental) occurredAt = ReadOccurredAt(body);
             }
             else if (status is 404 or 409 or 422 && body.Length > 0)
             {
@@ -173,7 +192,7 @@ public sealed class OpenLoopGenerator : IDisposable
             }
             var ledgerAnswer = status == 201 || code is not null;
             if (eventId is { } id) result.Events.Add(id, DateTime.UtcNow.Ticks);
-            mix.Report(request, status == 201);
+            mix.Report(request, status, occurredAt);
             if (!measured) return;
             if (ledgerAnswer)
             {
@@ -198,7 +217,7 @@ public sealed class OpenLoopGenerator : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            mix.Report(request, accepted: false);
+            mix.Report(request, 0);
             if (measured)
             {
                 Interlocked.Increment(ref result.Errors);
@@ -208,6 +227,58 @@ public sealed class OpenLoopGenerator : IDisposable
         finally
         {
             done();
+        }
+    }
+
+    /// <summary>
+    /// Deliberately bad traffic is answered as such, not by the ledger: an API call with a 4xx, a CloudEvent by the
+    /// sink taking it into the rejected set (200, not Dapr's RETRY). Anything else is an error of the run.
+    /// </summary>
+    private static void Malformed(SimulatedRequest request, int status, byte[] body, bool measured, LoadResult result)
+    {
+        if (!measured) return;
+        if (request.Kind == TrafficKind.MalformedRequest && status is >= 400 and < 500)
+        {
+            Interlocked.Increment(ref result.MalformedRefused);
+            return;
+        }
+        if (request.Kind == TrafficKind.MalformedEvent && status is 200 or 204 && body.AsSpan().IndexOf("\"RETRY\""u8) < 0)
+        {
+            Interlocked.Increment(ref result.MalformedDelivered);
+            return;
+        }
+        Interlocked.Increment(ref result.Errors);
+        var kind = request.Kind == TrafficKind.MalformedRequest ? $"malformed request answered {status}" : $"malformed event: sink answered {status}";
+        result.ErrorsByKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    }
+
+    private static TransactionKind LedgerKind(TrafficKind kind) => kind switch
+    {
+        TrafficKind.Sale => TransactionKind.Sale,
+        TrafficKind.Rental => TransactionKind.Rental,
+        TrafficKind.Return => TransactionKind.Return,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a ledger transaction."),
+    };
+
+    /// <summary>The receipt's top-level <c>occurredAt</c>, read without building a document.</summary>
+    private static DateTimeOffset? ReadOccurredAt(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals("occurredAt"u8);
+                reader.Read();
+                if (found) return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -32,9 +32,12 @@ public static class Tables
             var refusals = string.Join(", ", r.RefusalsByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Cpu(r)}"));
+                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}"));
         }
     }
+
+    private static string Malformed(LoadResult r) => r.MalformedRefused + r.MalformedDelivered == 0 ? "" :
+        $"; malformed (not ledger answers): {r.MalformedRefused:N0} API calls answered 4xx, {r.MalformedDelivered:N0} events taken by the sink";
 
     private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
         $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
