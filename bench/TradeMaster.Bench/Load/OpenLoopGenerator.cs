@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HdrHistogram;
 using TradeMaster.Bench.Reporting;
@@ -113,8 +114,12 @@ public sealed class OpenLoopGenerator : IDisposable
         var warmupRequests = (long)(settings.Rate * settings.Warmup.TotalSeconds);
         var interval = frequency / settings.Rate;
         var gate = new SemaphoreSlim(settings.MaxInFlight);
-        long inFlight = 0;
-        var outstanding = new List<Task>(capacity: 1024);
+        // Requests in flight, plus one held by this loop until it has sent its last: whoever brings it to zero is
+        // the last to finish and completes `drained`. O(1) per request, where keeping a list of the in-flight
+        // tasks to await cost a scan of the list per send under overload.
+        long pending = 1;
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ExceptionDispatchInfo? fault = null;
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(settings.Warmup.TotalSeconds * frequency);
         var windowEnd = windowStart + (long)(settings.Duration.TotalSeconds * frequency);
@@ -143,28 +148,34 @@ public sealed class OpenLoopGenerator : IDisposable
             await gate.WaitAsync(cancellationToken);
             var lagMs = (Stopwatch.GetTimestamp() - intended) * 1000.0 / frequency;
             if (lagMs > result.SendLagMaxMs) result.SendLagMaxMs = lagMs;
-            var current = Interlocked.Increment(ref inFlight);
+            var current = Interlocked.Increment(ref pending) - 1;
             if (current > result.PeakInFlight) result.PeakInFlight = current;
             var measured = i >= warmupRequests;
             if (measured && cpuAtWindowStart is null && cpu is not null) cpuAtWindowStart = cpu();
             if (measured) result.Intended++;
-            var task = SendAsync(request, mix, intended, measured, windowEnd, result, () => { Interlocked.Decrement(ref inFlight); gate.Release(); });
-            if (!task.IsCompleted) outstanding.Add(task);
-            if (outstanding.Count >= 1024) outstanding.RemoveAll(t => t.IsCompleted);
+            _ = SendAsync(request, mix, intended, measured, windowEnd, result, e =>
+            {
+                if (e is not null) Interlocked.CompareExchange(ref fault, ExceptionDispatchInfo.Capture(e), null);
+                gate.Release();
+                if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
+            });
             if (progress is not null && Stopwatch.GetTimestamp() >= nextProgress)
             {
                 nextProgress += (long)frequency * 5;
-                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref inFlight):N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
+                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref pending) - 1:N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
             }
         }
         if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
-        await Task.WhenAll(outstanding);
+        if (Interlocked.Decrement(ref pending) > 0) await drained.Task;
+        fault?.Throw();
         result.Elapsed = TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - start) / frequency);
         return result;
     }
 
-    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action done)
+    /// <param name="done">Called once, last, with the exception the request failed with that is not the server's (a bench bug), or null.</param>
+    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action<Exception?> done)
     {
+        Exception? fault = null;
         try
         {
             using var message = Simulator.CreateMessage(request, _gateway, _sink);
@@ -224,9 +235,13 @@ public sealed class OpenLoopGenerator : IDisposable
                 result.ErrorsByKind.AddOrUpdate(e is TaskCanceledException ? "timeout" : e.GetType().Name, 1, (_, n) => n + 1);
             }
         }
+        catch (Exception e)
+        {
+            fault = e;
+        }
         finally
         {
-            done();
+            done(fault);
         }
     }
 
