@@ -52,6 +52,12 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// <summary>CPU used during the measured window (host + generator, and PostgreSQL), when the target is embedded.</summary>
     public CpuSample? WindowCpu { get; set; }
 
+    /// <summary>
+    /// Time the JIT spent compiling during the measured window, all threads: near zero once the process is in steady
+    /// state; seconds of it mean the window also measured the tiered JIT (on two cores, CPU taken from the host).
+    /// </summary>
+    public JitSample? WindowJit { get; set; }
+
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
@@ -124,7 +130,9 @@ public sealed class OpenLoopGenerator : IDisposable
         var windowStart = start + (long)(settings.Warmup.TotalSeconds * frequency);
         var windowEnd = windowStart + (long)(settings.Duration.TotalSeconds * frequency);
         var nextProgress = start + (long)frequency * 5;
+        var jitAtProgress = JitSample.Take();
         CpuSample? cpuAtWindowStart = null;
+        JitSample? jitAtWindowStart = null;
 
         for (long i = 0; i < total; i++)
         {
@@ -151,7 +159,11 @@ public sealed class OpenLoopGenerator : IDisposable
             var current = Interlocked.Increment(ref pending) - 1;
             if (current > result.PeakInFlight) result.PeakInFlight = current;
             var measured = i >= warmupRequests;
-            if (measured && cpuAtWindowStart is null && cpu is not null) cpuAtWindowStart = cpu();
+            if (measured && jitAtWindowStart is null)
+            {
+                jitAtWindowStart = JitSample.Take();
+                if (cpu is not null) cpuAtWindowStart = cpu();
+            }
             if (measured) result.Intended++;
             _ = SendAsync(request, mix, intended, measured, windowEnd, result, e =>
             {
@@ -162,9 +174,13 @@ public sealed class OpenLoopGenerator : IDisposable
             if (progress is not null && Stopwatch.GetTimestamp() >= nextProgress)
             {
                 nextProgress += (long)frequency * 5;
-                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref pending) - 1:N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
+                var jit = JitSample.Take();
+                var jitDelta = jit - jitAtProgress;
+                jitAtProgress = jit;
+                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref pending) - 1:N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}; JIT {jitDelta.Methods:N0} methods, {jitDelta.Time.TotalMilliseconds:N0} ms");
             }
         }
+        if (jitAtWindowStart is { } jitStart) result.WindowJit = JitSample.Take() - jitStart;
         if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
         if (Interlocked.Decrement(ref pending) > 0) await drained.Task;
         fault?.Throw();
