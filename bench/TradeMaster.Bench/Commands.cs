@@ -11,6 +11,8 @@ using TradeMaster.Bench.Micro;
 using TradeMaster.Bench.Reporting;
 using TradeMaster.Db;
 using TradeMaster.Db.Postgres;
+using TradeMaster.Db.Seed;
+using TradeMaster.Simulation;
 
 namespace TradeMaster.Bench;
 
@@ -18,6 +20,21 @@ public static class Commands
 {
     private const double TargetRate = 5_000;
     private const double LatencyRate = 2_500;
+    // Measured on this 2-core machine, shared (docs/performance.md, method): over HTTP at 500/s after the in-process
+    // part, the JIT spent 500–780 ms per second for the first 30–40 s, 50–300 for the next 30, and under 20 from
+    // 70–80 s on. 20 ms/s is 2% of one core, less than the window-to-window noise here; the limit leaves room for a
+    // busier machine.
+    private const double DefaultPrewarmSeconds = 150;
+    private const double DefaultSteadyJitMs = 20;
+
+    /// <summary>The seed number the embedded host seeds with (Ledger:SeedNumber's default); the mix regenerates the same data.</summary>
+    private static readonly int SeedNumber = new SeedOptions().Seed;
+
+    /// <summary>In-process part of the pre-warm: activates the customer grains the mix draws most before any open loop.</summary>
+    private static readonly TimeSpan InProcessPrewarm = TimeSpan.FromSeconds(20);
+
+    /// <summary>The HTTP pre-warm runs in rounds this long and stops after the first steady one.</summary>
+    private static readonly TimeSpan PrewarmRound = TimeSpan.FromSeconds(10);
 
     public static int Help()
     {
@@ -26,11 +43,19 @@ public static class Commands
               all        embedded host on a fresh data directory: load at 2,500 and 5,000 tx/s, lake check, baselines
                          (PostgreSQL upsert, naive ledger, TradeMaster grains in-process, bare Kestrel), sink on one core, targets
               baselines  the same without the two load runs
-              load       one open-loop run: --rate 5000 --duration 60 --warmup 5 [--url http://host:port (else embedded)]
+              load       one open-loop run: --rate 5000 --duration 60 --warmup 5
+                         [--url http://host:port (else embedded) --sink-url URL (malformed events; default --url) --lake DIR]
               soak       memory over time: --rate 2500 --duration 600 (working set sampled every 30 s)
               sink       sink events/s on one core (own private PostgreSQL): --sink-events 200000 --sink-core 1
               micro      BenchmarkDotNet (in-process, short run): sink validate+transform, ledger apply path; BDN args pass through
-            Common: --concurrency 64 --high-concurrency 256 (baselines) --baseline-duration 15 --max-in-flight 2048 --prewarm 20 --data DIR --keep-data
+            Traffic: the simulator's TrafficMix (tools/TradeMaster.Simulator) over HTTP and, for the in-process baselines, as
+              ledger commands; --malformed 0 (share of deliberately bad traffic: half API calls answered 4xx, half CloudEvents
+              to the sink; counted apart, not as answers or errors)
+            Embedded host: --stock-scale 1000 (Ledger:SeedStockScale) --data DIR --keep-data
+            Pre-warm (embedded, not measured): 20 s in-process, then HTTP at 500/s in 10-s rounds until one spends under
+              --steady-jit 20 ms of JIT per second, for at most --prewarm 150 s (0: none)
+            Common: --latency-rate 2500 --latency-duration 30 (all) --concurrency 64 --high-concurrency 256 --baseline-duration 15
+              (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
             """);
         return 0;
     }
@@ -41,17 +66,19 @@ public static class Commands
         if (options.Text("url") is { } url)
         {
             AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(null)}"));
-            using var generator = new OpenLoopGenerator(new Uri(url), settings.MaxInFlight);
-            using var mix = new BenchMix();
+            using var generator = new OpenLoopGenerator(new Uri(url), settings.MaxInFlight, options.Text("sink-url") is { } sink ? new Uri(sink) : null);
+            using var mix = CreateMix(options);
+            AnsiConsole.MarkupLine(Markup.Escape(MixLine(mix, options, null)));
             var result = await generator.RunAsync($"{url} @ {settings.Rate:N0}/s", mix, settings, Progress);
             LakeReport? lake = options.Text("lake") is { } lakeDir ? await LakeWatcher.WaitForAsync(lakeDir, result.Events, options.Seconds("lake-deadline", 120)) : null;
             Tables.Load([(result, lake)]);
             return 0;
         }
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
-        using var embeddedMix = new BenchMix();
-        await PrewarmAsync(target, embeddedMix, options.Seconds("prewarm", 20));
+        using var embeddedMix = CreateMix(options);
+        AnsiConsole.MarkupLine(Markup.Escape(MixLine(embeddedMix, options, target)));
+        await PrewarmAsync(target, embeddedMix, Prewarm(options), SteadyJit(options));
         var (run, lakeReport) = await RunEmbeddedAsync(target, embeddedMix, "embedded", settings, options.Seconds("lake-deadline", 120));
         Tables.Load([(run, lakeReport)]);
         return 0;
@@ -66,12 +93,14 @@ public static class Commands
         var targets = new Targets();
         var started = Stopwatch.StartNew();
         var loadAtStart = Machine.LoadAverage();
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         var postgres = await Machine.PostgresVersionAsync(target.ConnectionString);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
         AnsiConsole.MarkupLine(Markup.Escape($"Embedded host at {target.BaseAddress} · data {target.DataDirectory}"));
-        using var mix = new BenchMix();
-        await PrewarmAsync(target, mix, options.Seconds("prewarm", 20));
+        using var mix = CreateMix(options);
+        var mixLine = MixLine(mix, options, target);
+        AnsiConsole.MarkupLine(Markup.Escape(mixLine));
+        await PrewarmAsync(target, mix, Prewarm(options), SteadyJit(options));
         var runs = new List<(LoadResult, LakeReport?)>();
         LoadResult? atLatencyRate = null, atTargetRate = null;
         LakeReport? lakeAtTarget = null;
@@ -100,7 +129,7 @@ public static class Commands
             () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
         Status("baseline: naive ledger (one grain per store)");
         var naivePerStore = await Guarded("Naive ledger (1 grain/store)", concurrency, baselineWindow,
-            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, mix.StoreCount, TimeSpan.FromSeconds(2), baselineWindow));
+            () => DirectLedger.RunNaiveAsync(target.Grains, concurrency, mix.SeedData.Stores.Count, TimeSpan.FromSeconds(2), baselineWindow));
         Status("TradeMaster store grains, in-process calls");
         var direct = await Guarded("TradeMaster store grains (in-process calls)", concurrency, baselineWindow,
             () => DirectLedger.RunAsync(target.Grains, mix, concurrency, TimeSpan.FromSeconds(2), baselineWindow));
@@ -119,10 +148,10 @@ public static class Commands
         // differs from TradeMaster only in how it writes.
         Status("baseline: TradeMaster ledger with one commit per transaction (second embedded host)");
         ClosedLoopResult sameWork, sameWorkHigh;
-        await using (var naiveTarget = await EmbeddedTarget.StartAsync(target.DataDirectory + "-one-commit-per-tx", options.Flag("keep-data"), "--Ledger:MaxCommitBatch=1"))
+        await using (var naiveTarget = await StartEmbeddedAsync(options, target.DataDirectory + "-one-commit-per-tx", "--Ledger:MaxCommitBatch=1"))
         {
-            using var naiveMix = new BenchMix();
-            await PrewarmAsync(naiveTarget, naiveMix, options.Seconds("prewarm", 20));
+            using var naiveMix = CreateMix(options);
+            await PrewarmAsync(naiveTarget, naiveMix, Prewarm(options), SteadyJit(options));
             sameWork = await Guarded("Same ledger, 1 commit/tx (MaxCommitBatch=1)", concurrency, baselineWindow,
                 () => DirectLedger.RunAsync(naiveTarget.Grains, naiveMix, concurrency, TimeSpan.FromSeconds(2), baselineWindow, "Same ledger, 1 commit/tx (MaxCommitBatch=1)"));
             sameWorkHigh = await Guarded($"Same ledger, 1 commit/tx at {highConcurrency}", highConcurrency, baselineWindow,
@@ -134,7 +163,8 @@ public static class Commands
         await using (var bare = await BareKestrel.StartAsync())
         {
             using var generator = new OpenLoopGenerator(bare.BaseAddress, options.Integer("max-in-flight", 2048));
-            using var bareMix = new BenchMix(randomSeed: 2);
+            // Bare Kestrel answers 201 to anything, so deliberately bad requests would only be miscounted there.
+            using var bareMix = TrafficMix.ForSeed(SeedNumber, malformedShare: 0);
             bareSame = await generator.RunAsync("bare Kestrel", bareMix,
                 new LoadSettings(options.Number("rate", TargetRate), baselineWindow, TimeSpan.FromSeconds(3), options.Integer("max-in-flight", 2048)), Progress);
             bareHigh = await generator.RunAsync("bare Kestrel", bareMix,
@@ -156,6 +186,7 @@ public static class Commands
 
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(postgres)}"));
+        AnsiConsole.MarkupLine(Markup.Escape(mixLine));
         AnsiConsole.MarkupLine(Markup.Escape($"Load average at start {loadAtStart}, at end {Machine.LoadAverage()}; whole run {started.Elapsed.TotalSeconds:F0} s"));
         if (runs.Count > 0) Tables.Load(runs);
         Tables.ClosedLoop([pg, naive, naivePerStore, direct, sameWork, naiveHigh, directHigh, sameWorkHigh]);
@@ -231,8 +262,10 @@ public static class Commands
     public static async Task<int> SoakAsync(BenchOptions options)
     {
         var settings = new LoadSettings(options.Number("rate", LatencyRate), options.Seconds("duration", 600), options.Seconds("warmup", 30), options.Integer("max-in-flight", 2048));
-        await using var target = await EmbeddedTarget.StartAsync(options.Text("data"), options.Flag("keep-data"));
+        await using var target = await StartEmbeddedAsync(options);
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
+        using var soakMix = CreateMix(options);
+        AnsiConsole.MarkupLine(Markup.Escape(MixLine(soakMix, options, target)));
         var samples = new List<(double Seconds, long WorkingSet, long Heap)>();
         var clock = Stopwatch.StartNew();
         using var sampling = new CancellationTokenSource();
@@ -249,8 +282,7 @@ public static class Commands
                 try { await Task.Delay(TimeSpan.FromSeconds(30), sampling.Token); } catch (OperationCanceledException) { }
             }
         });
-        using var soakMix = new BenchMix();
-        await PrewarmAsync(target, soakMix, options.Seconds("prewarm", 20));
+        await PrewarmAsync(target, soakMix, Prewarm(options), SteadyJit(options));
         var (run, lake) = await RunEmbeddedAsync(target, soakMix, "soak", settings, options.Seconds("lake-deadline", 120));
         await sampling.CancelAsync();
         await sampler;
@@ -320,7 +352,7 @@ public static class Commands
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
 
-    private static async Task<(LoadResult, LakeReport)> RunEmbeddedAsync(EmbeddedTarget target, BenchMix mix, string label, LoadSettings settings, TimeSpan lakeDeadline)
+    private static async Task<(LoadResult, LakeReport)> RunEmbeddedAsync(EmbeddedTarget target, TrafficMix mix, string label, LoadSettings settings, TimeSpan lakeDeadline)
     {
         using var generator = new OpenLoopGenerator(target.BaseAddress, settings.MaxInFlight);
         Status($"{label}: {settings.Rate:N0} tx/s for {settings.Duration.TotalSeconds:F0} s after {settings.Warmup.TotalSeconds:F0} s warm-up");
@@ -332,24 +364,66 @@ public static class Commands
 
     /// <summary>
     /// Not measured: activates the ~2,000 customer grains and fills caches and pools through in-process calls at a
-    /// modest concurrency, then exercises the HTTP path at 500/s for as long. Without it a fresh host meets the first seconds of open-loop load with thousands of cold
-    /// customer activations at once, each opening a PostgreSQL connection (see docs/performance.md, cold start).
+    /// modest concurrency, then exercises the HTTP path at 500/s until the tiered JIT has settled. Without it a fresh
+    /// host meets the first seconds of open-loop load with thousands of cold customer activations at once, each
+    /// opening a PostgreSQL connection (see docs/performance.md, cold start), and the measured windows pay for the JIT.
     /// </summary>
-    private static async Task PrewarmAsync(EmbeddedTarget target, BenchMix mix, TimeSpan duration)
+    /// <param name="limit">Longest the HTTP part may take; it ends after the first round whose JIT time per second is under <paramref name="steadyJit"/>.</param>
+    private static async Task PrewarmAsync(EmbeddedTarget target, TrafficMix mix, TimeSpan limit, TimeSpan steadyJit)
     {
-        if (duration <= TimeSpan.Zero) return;
-        Status($"pre-warm (not measured): in-process ledger calls, concurrency 16, {duration.TotalSeconds:F0} s");
-        var warm = await DirectLedger.RunAsync(target.Grains, mix, 16, TimeSpan.Zero, duration);
-        Status($"pre-warm: {warm.Completed:N0} transactions ({warm.PerSecond:N0}/s), {warm.Errors:N0} errors");
-        // The HTTP path too (Kestrel, the gateway, the load generator's own client): its code is still being
-        // compiled by the tiered JIT otherwise, and the first measured run pays for it (measured: 1,182 answered/s in
-        // a first 2,500/s run, 2,427/s in the 5,000/s run right after it). At a rate the host keeps up with, then a
-        // pause so the lake catches up before anything is measured.
+        if (limit <= TimeSpan.Zero) return;
+        var inProcess = limit < InProcessPrewarm ? limit : InProcessPrewarm;
+        Status($"pre-warm (not measured): in-process ledger calls, concurrency 16, {inProcess.TotalSeconds:F0} s");
+        var jitBefore = JitSample.Take();
+        var warm = await DirectLedger.RunAsync(target.Grains, mix, 16, TimeSpan.Zero, inProcess);
+        Status($"pre-warm: {warm.Completed:N0} transactions ({warm.PerSecond:N0}/s), {warm.Errors:N0} errors; {JitRate(JitSample.Take() - jitBefore, inProcess)}");
+        // The HTTP path too (Kestrel, the gateway, the load generator's own client), at a rate the host keeps up
+        // with, so the JIT has CPU to spare. Tiered compilation goes on recompiling hot methods for tens of seconds
+        // on two shared cores (tier 0, instrumented, optimised), and a window measured meanwhile measures the JIT too:
+        // a first 2,500/s run once answered 1,182/s, the 5,000/s run right after it 2,427/s.
         using var generator = new OpenLoopGenerator(target.BaseAddress, 256);
-        var http = await generator.RunAsync("pre-warm over HTTP", mix, new LoadSettings(500, duration, TimeSpan.Zero, 256));
-        Status($"pre-warm: {http.Accepted + http.Refused:N0} HTTP requests answered, {http.Errors:N0} errors");
+        var spent = TimeSpan.Zero;
+        var steady = false;
+        while (spent < limit && !steady)
+        {
+            var round = limit - spent < PrewarmRound ? limit - spent : PrewarmRound;
+            var http = await generator.RunAsync("pre-warm over HTTP", mix, new LoadSettings(500, round, TimeSpan.Zero, 256));
+            spent += round;
+            var jit = http.WindowJit ?? default;
+            steady = jit.Time / round < steadyJit.TotalSeconds;
+            Status($"pre-warm over HTTP: {spent.TotalSeconds:F0} s, {http.Accepted + http.Refused:N0} answered, {http.Errors:N0} errors; {JitRate(jit, round)}");
+        }
+        Status(steady
+            ? $"pre-warm: steady after {spent.TotalSeconds:F0} s over HTTP (JIT under {steadyJit.TotalMilliseconds:F0} ms per second)"
+            : $"pre-warm: stopped at --prewarm {limit.TotalSeconds:F0} s, the JIT still busy; the measured windows will show it");
+        // Then a pause, so the lake catches up before anything is measured.
         await Task.Delay(TimeSpan.FromSeconds(5));
     }
+
+    private static TimeSpan Prewarm(BenchOptions options) => options.Seconds("prewarm", DefaultPrewarmSeconds);
+
+    private static TimeSpan SteadyJit(BenchOptions options) => TimeSpan.FromMilliseconds(options.Number("steady-jit", DefaultSteadyJitMs));
+
+    private static string JitRate(JitSample jit, TimeSpan over) =>
+        $"JIT {jit.Time.TotalMilliseconds / over.TotalSeconds:N0} ms/s, {jit.Methods / over.TotalSeconds:N0} methods/s";
+
+    /// <summary>
+    /// The simulator's request mix over the seed data the host seeded. No malformed traffic unless asked: then every
+    /// request is a ledger request whose event belongs in the lake.
+    /// </summary>
+    private static TrafficMix CreateMix(BenchOptions options) => TrafficMix.ForSeed(SeedNumber, options.Number("malformed", 0));
+
+    private static Task<EmbeddedTarget> StartEmbeddedAsync(BenchOptions options, string? dataDirectory = null, params string[] settings)
+    {
+        var stockScale = options.Integer("stock-scale", EmbeddedTarget.DefaultStockScale);
+        if (stockScale < 1) throw new ArgumentException("--stock-scale must be at least 1 (1 = the seed's own stock).");
+        return EmbeddedTarget.StartAsync(dataDirectory ?? options.Text("data"), options.Flag("keep-data"), stockScale, settings);
+    }
+
+    private static string MixLine(TrafficMix mix, BenchOptions options, EmbeddedTarget? target) =>
+        $"Mix: the simulator's TrafficMix over seed {SeedNumber} ({mix.SeedData.Stores.Count} stores, {mix.SeedData.Customers.Count:N0} customers, {mix.SeedData.Items.Count:N0} items), " +
+        $"malformed share {options.Number("malformed", 0):0.###}" +
+        (target is null ? "" : $"; seeded stock ×{target.StockScale:N0} (Ledger:SeedStockScale)");
 
     /// <summary>A baseline that cannot run is a row with its error, not the end of the run.</summary>
     private static async Task<ClosedLoopResult> Guarded(string label, int concurrency, TimeSpan window, Func<Task<ClosedLoopResult>> run)

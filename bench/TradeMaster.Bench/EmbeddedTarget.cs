@@ -11,11 +11,21 @@ public sealed class EmbeddedTarget : IAsyncDisposable
     private readonly LocalHost _host;
     private readonly bool _keep;
 
-    private EmbeddedTarget(LocalHost host, bool keep)
+    /// <summary>
+    /// The seed's stock multiplied by this (Ledger:SeedStockScale): the seeded 0–25 copies for sale and 0–8 rental
+    /// copies per title sell out within seconds at thousands of transactions per second, and then most answers are
+    /// insufficient_stock refusals. A thousand times that lasts a whole `all` run; the shelves are the same.
+    /// </summary>
+    public const int DefaultStockScale = 1000;
+
+    private EmbeddedTarget(LocalHost host, bool keep, int stockScale)
     {
         _host = host;
         _keep = keep;
+        StockScale = stockScale;
     }
+
+    public int StockScale { get; }
 
     public Uri BaseAddress => _host.BaseAddress;
 
@@ -31,7 +41,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
     public string ConnectionString => _host.Services.GetRequiredService<IConfiguration>().GetConnectionString("TradeMaster")!;
 
     /// <param name="settings">More configuration, as command-line arguments (<c>--Ledger:MaxCommitBatch=1</c>).</param>
-    public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep, params string[] settings)
+    public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep, int stockScale, params string[] settings)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "trademaster-bench", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture));
         if (Directory.Exists(Path.Combine(dataDirectory, "postgres"))) throw new InvalidOperationException($"{dataDirectory} is not fresh; give a new --data directory.");
@@ -42,11 +52,12 @@ public sealed class EmbeddedTarget : IAsyncDisposable
             $"--Orleans:SiloPort={FreePort()}",
             $"--Orleans:GatewayPort={FreePort()}",
             "--Orleans:ServiceId=trademaster-bench",
+            $"--Ledger:SeedStockScale={stockScale.ToString(CultureInfo.InvariantCulture)}",
             // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance.md.
             "--Logging:LogLevel:Orleans=Error",
             .. settings,
         ]);
-        var target = new EmbeddedTarget(host, keep);
+        var target = new EmbeddedTarget(host, keep, stockScale);
         try
         {
             await target.WaitUntilReadyAsync(TimeSpan.FromMinutes(2));

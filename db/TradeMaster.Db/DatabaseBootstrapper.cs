@@ -16,8 +16,8 @@ public static class DatabaseBootstrapper
         if (seed is not null && await SeedDataWriter.WriteIfEmptyAsync(dataSource, SeedDataGenerator.Generate(seed), cancellationToken))
         {
             loggers.CreateLogger(typeof(DatabaseBootstrapper)).LogInformation(
-                "Seeded {Stores} stores, {Employees} employees, {Customers} customers and {Items} items (seed {Seed})",
-                seed.Stores, seed.Employees, seed.Customers, seed.Items, seed.Seed);
+                "Seeded {Stores} stores, {Employees} employees, {Customers} customers and {Items} items (seed {Seed}, stock ×{StockScale})",
+                seed.Stores, seed.Employees, seed.Customers, seed.Items, seed.Seed, seed.StockScale);
         }
     }
 }

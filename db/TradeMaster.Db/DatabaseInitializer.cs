@@ -16,8 +16,13 @@ public sealed class DatabaseInitializer(NpgsqlDataSource dataSource, IConfigurat
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var defaults = new SeedOptions();
         var seed = configuration.GetValue("Ledger:SeedOnStart", false)
-            ? new SeedOptions { Seed = configuration.GetValue("Ledger:SeedNumber", new SeedOptions().Seed) }
+            ? new SeedOptions
+            {
+                Seed = configuration.GetValue("Ledger:SeedNumber", defaults.Seed),
+                StockScale = configuration.GetValue("Ledger:SeedStockScale", defaults.StockScale),
+            }
             : null;
         await DatabaseBootstrapper.PrepareAsync(dataSource, loggers, seed, cancellationToken);
     }

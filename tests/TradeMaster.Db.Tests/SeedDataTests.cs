@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using TradeMaster.Contracts.Ledger;
 using TradeMaster.Db.Seed;
@@ -38,6 +40,54 @@ public sealed class SeedDataTests
         Assert.All(data.Items, i => Assert.True(BrazilianDocuments.IsValidEan13(i.Ean), i.Ean));
         Assert.All(data.Items.Where(i => i.MediaType == MediaType.Book), i => Assert.StartsWith("978", i.Isbn));
         Assert.All(data.Stores, s => Assert.True(data.Stock.Count(x => x.StoreId == s.StoreId) > 500));
+    }
+
+    [Fact]
+    public void Generate_StockScale_MultipliesEveryStockCountAndKeepsZeros()
+    {
+        var plain = SeedDataGenerator.Generate();
+        var scaled = SeedDataGenerator.Generate(new SeedOptions { StockScale = 1000 });
+
+        // The same draws: the same shelves, the same people and catalog, only deeper stock.
+        Assert.Equal(plain.Stock.Select(s => (s.StoreId, s.ItemId)), scaled.Stock.Select(s => (s.StoreId, s.ItemId)));
+        Assert.Equal(plain.Stock.Select(s => (s.CopiesForSale * 1000, s.RentalCopiesOwned * 1000)),
+            scaled.Stock.Select(s => (s.CopiesForSale, s.RentalCopiesOwned)));
+        Assert.Contains(scaled.Stock, s => s.CopiesForSale == 0);
+        Assert.Contains(scaled.Stock, s => s.RentalCopiesOwned == 0);
+        Assert.Equal(plain.Items, scaled.Items);
+        Assert.Equal(plain.Customers, scaled.Customers);
+        Assert.Equal(plain.Employees, scaled.Employees);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(SeedDataGenerator.MaxStockScale + 1)]
+    public void Generate_StockScaleOutOfRange_Throws(int scale) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => SeedDataGenerator.Generate(new SeedOptions { StockScale = scale }));
+
+    [Fact]
+    public async Task StartAsync_SeedStockScaleConfigured_SeedsTheScaledStock()
+    {
+        var connectionString = await PostgresServer.CreateEmptyDatabaseAsync("stock_scale");
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Ledger:SeedOnStart"] = "true",
+            ["Ledger:SeedStockScale"] = "1000",
+        }).Build();
+
+        await new DatabaseInitializer(dataSource, configuration, NullLoggerFactory.Instance).StartAsync(CancellationToken.None);
+
+        var expected = SeedDataGenerator.Generate().Stock;
+        await using var command = dataSource.CreateCommand(
+            "select sum(copies_for_sale), sum(rental_copies_owned), count(*) filter (where copies_for_sale = 0), count(*) from stock");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal(expected.Sum(s => (long)s.CopiesForSale) * 1000, reader.GetInt64(0));
+        Assert.Equal(expected.Sum(s => (long)s.RentalCopiesOwned) * 1000, reader.GetInt64(1));
+        Assert.Equal(expected.Count(s => s.CopiesForSale == 0), reader.GetInt64(2));
+        Assert.Equal(expected.Count, reader.GetInt64(3));
     }
 
     [Theory]

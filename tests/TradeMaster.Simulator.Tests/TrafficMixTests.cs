@@ -87,6 +87,60 @@ public sealed partial class TrafficMixTests
     }
 
     [Fact]
+    public void Next_WellFormedRequests_CarryTheCommandTheGatewayParsesFromTheBody()
+    {
+        using var mix = Mixes.Create(malformedShare: 0);
+        var parser = new TransactionRequests(new TransactionLimits());
+        var (backdated, returnedAt, returnPayments) = (0, 0, 0);
+
+        foreach (var request in Mixes.Drive(mix, Draws))
+        {
+            using var body = JsonDocument.Parse(request.BodyJson!);
+            var errors = new FieldErrors();
+            switch (request.Command)
+            {
+                case SaleCommand sale:
+                    Assert.Equal(TrafficKind.Sale, request.Kind);
+                    var parsedSale = parser.ParseSale(body.RootElement, null, errors)!;
+                    Assert.Equal(parsedSale.Lines.ToArray(), sale.Lines.ToArray());
+                    Assert.Equal(parsedSale with { Lines = default }, sale with { Lines = default });
+                    break;
+                case RentalCommand rental:
+                    Assert.Equal(TrafficKind.Rental, request.Kind);
+                    var parsedRental = parser.ParseRental(body.RootElement, null, errors)!;
+                    Assert.Equal(parsedRental.Lines.ToArray(), rental.Lines.ToArray());
+                    Assert.Equal(parsedRental with { Lines = default }, rental with { Lines = default });
+                    Assert.Equal(parsedRental.StartedAt?.Offset, rental.StartedAt?.Offset);
+                    if (rental.StartedAt is not null) backdated++;
+                    break;
+                case ReturnCommand @return:
+                    Assert.Equal(TrafficKind.Return, request.Kind);
+                    var parsedReturn = parser.ParseReturn(body.RootElement, null, errors)!;
+                    Assert.Equal(parsedReturn, @return);
+                    Assert.Equal(parsedReturn.ReturnedAt?.Offset, @return.ReturnedAt?.Offset);
+                    if (@return.ReturnedAt is not null) returnedAt++;
+                    if (@return.Payment is not null) returnPayments++;
+                    break;
+                default:
+                    Assert.Fail($"{request.Kind} without a ledger command: {request.Command}");
+                    break;
+            }
+            Assert.True(errors.IsEmpty, $"{request.Kind} {request.BodyJson}: {JsonSerializer.Serialize(errors.ToDictionary())}");
+        }
+
+        // The optional fields are covered, not just absent every time.
+        Assert.True(backdated > 0 && returnedAt > 0 && returnPayments > 0, $"{backdated} backdated, {returnedAt} returnedAt, {returnPayments} paid returns");
+    }
+
+    [Fact]
+    public void Next_MalformedTraffic_CarriesNoLedgerCommand()
+    {
+        using var mix = Mixes.Create(malformedShare: 1);
+
+        Assert.All(Mixes.Drive(mix, 200), r => Assert.Null(r.Command));
+    }
+
+    [Fact]
     public void Next_WellFormedBodies_UseTheDocumentedCamelCaseFieldsAndSnakeCaseEnums()
     {
         using var mix = Mixes.Create(malformedShare: 0);

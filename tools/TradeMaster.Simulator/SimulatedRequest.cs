@@ -1,3 +1,5 @@
+using TradeMaster.Contracts.Ledger;
+
 namespace TradeMaster.Simulation;
 
 /// <summary>What a generated request is meant to be.</summary>
@@ -60,6 +62,13 @@ public sealed record SimulatedRequest
 
     /// <summary>The rental a return closes; for a rental, its own id (the ledger's rental id is the transaction id).</summary>
     public Guid? RentalId { get; init; }
+
+    /// <summary>
+    /// What the body asks the ledger for, as the gateway parses it: a <see cref="SaleCommand"/>,
+    /// <see cref="RentalCommand"/> or <see cref="ReturnCommand"/>, for a caller that drives the store grains in-process
+    /// with the same mix (the benchmark's baseline); null for malformed traffic.
+    /// </summary>
+    public object? Command { get; init; }
 
     /// <summary>For malformed traffic: which defect (e.g. <c>negative_quantity</c>, <c>total_mismatch</c>).</summary>
     public string? Defect { get; init; }

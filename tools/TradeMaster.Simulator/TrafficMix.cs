@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -30,7 +31,8 @@ public sealed record TrafficMixOptions
 /// customers they identify by CPF, and take back rentals opened earlier at the same store; a small share is
 /// deliberately malformed. Thread-safe; the sequence is deterministic for a seed, a run id and the same order of
 /// <see cref="Report"/> calls. Bodies are written with one reused <see cref="Utf8JsonWriter"/>, so each request
-/// costs its strings and little else; the benchmark's open-loop generator uses it as is.
+/// costs its strings and little else; the benchmark drives it as is, over HTTP and, through each request's
+/// <see cref="SimulatedRequest.Command"/>, into the store grains in-process.
 /// </summary>
 public sealed class TrafficMix : IDisposable
 {
@@ -167,16 +169,16 @@ public sealed class TrafficMix : IDisposable
         w.WriteString("transactionId", transactionId);
         w.WriteNumber("employeeId", employeeId);
         if (customer is not null) w.WriteNumber("customerId", customer.CustomerId);
+        var commandLines = ImmutableArray.CreateBuilder<LineRequest>(lines);
         w.WriteStartArray("lines");
         for (var i = 0; i < lines; i++)
         {
-            w.WriteStartObject();
-            w.WriteNumber("itemId", items[i]);
-            w.WriteNumber("quantity", random.Double() < 0.85 ? 1 : random.Number(2, 5));
-            w.WriteEndObject();
+            var line = new LineRequest(items[i], random.Double() < 0.85 ? 1 : random.Number(2, 5));
+            WriteLine(w, line);
+            commandLines.Add(line);
         }
         w.WriteEndArray();
-        WritePayment(w);
+        var payment = WritePayment(w);
         w.WriteEndObject();
 
         return new SimulatedRequest
@@ -192,6 +194,7 @@ public sealed class TrafficMix : IDisposable
             EmployeeId = employeeId,
             CustomerId = customer?.CustomerId,
             CustomerCpf = customer is null ? null : TypedCpf(customer),
+            Command = new SaleCommand(transactionId, employeeId, customer?.CustomerId, commandLines.MoveToImmutable(), payment),
         };
     }
 
@@ -209,23 +212,25 @@ public sealed class TrafficMix : IDisposable
         w.WriteString("transactionId", transactionId);
         w.WriteNumber("employeeId", employeeId);
         w.WriteNumber("customerId", customer.CustomerId);
+        var commandLines = ImmutableArray.CreateBuilder<LineRequest>(lines);
         w.WriteStartArray("lines");
         for (var i = 0; i < lines; i++)
         {
-            w.WriteStartObject();
-            w.WriteNumber("itemId", items[i]);
-            w.WriteNumber("quantity", random.Double() < 0.95 ? 1 : 2);
-            w.WriteEndObject();
+            var line = new LineRequest(items[i], random.Double() < 0.95 ? 1 : 2);
+            WriteLine(w, line);
+            commandLines.Add(line);
         }
         w.WriteEndArray();
-        w.WriteNumber("days", random.WeightedRandom(RentalDays, RentalDayWeights));
-        WritePayment(w);
+        var days = random.WeightedRandom(RentalDays, RentalDayWeights);
+        w.WriteNumber("days", days);
+        var payment = WritePayment(w);
+        DateTimeOffset? startedAt = null;
         if (random.Double() < BackdatedRentalShare)
         {
             // Taken on paper while the till was offline and keyed in now: such rentals are what come back late
             // (and leave unpaid fees that block the customer's next rental) within a run of minutes.
-            var startedAt = _time.GetUtcNow() - TimeSpan.FromHours(random.Number(24, 20 * 24));
-            w.WriteString("startedAt", TimeZoneInfo.ConvertTime(startedAt, store.TimeZone).ToString("O", CultureInfo.InvariantCulture));
+            startedAt = TimeZoneInfo.ConvertTime(_time.GetUtcNow() - TimeSpan.FromHours(random.Number(24, 20 * 24)), store.TimeZone);
+            w.WriteString("startedAt", startedAt.Value.ToString("O", CultureInfo.InvariantCulture));
         }
         w.WriteEndObject();
 
@@ -243,6 +248,7 @@ public sealed class TrafficMix : IDisposable
             CustomerId = customer.CustomerId,
             CustomerCpf = TypedCpf(customer),
             RentalId = transactionId,
+            Command = new RentalCommand(transactionId, employeeId, customer.CustomerId, commandLines.MoveToImmutable(), days, payment, startedAt),
         };
     }
 
@@ -262,19 +268,22 @@ public sealed class TrafficMix : IDisposable
         w.WriteString("transactionId", transactionId);
         w.WriteNumber("employeeId", employeeId);
         w.WriteString("rentalId", rental.RentalId);
+        DateTimeOffset? returnedAt = null;
         if (random.Double() < 0.2)
         {
             // Dropped in the return box a while ago and checked in now: between the start and now, in store time.
             var now = _time.GetUtcNow();
             var span = now > rental.OpenedAt ? now - rental.OpenedAt : TimeSpan.Zero;
-            var returnedAt = rental.OpenedAt + span * random.Double();
-            w.WriteString("returnedAt", TimeZoneInfo.ConvertTime(returnedAt, store.TimeZone).ToString("O", CultureInfo.InvariantCulture));
+            returnedAt = TimeZoneInfo.ConvertTime(rental.OpenedAt + span * random.Double(), store.TimeZone);
+            w.WriteString("returnedAt", returnedAt.Value.ToString("O", CultureInfo.InvariantCulture));
         }
+        PaymentRequest? payment = null;
         if (random.Double() < 0.3)
         {
             // Ready to settle a late fee on the spot; the ledger charges only if there is one.
+            payment = new PaymentRequest(random.WeightedRandom(PaymentMethods, PaymentWeights), null);
             w.WriteStartObject("payment");
-            w.WriteString("method", WireNames.Of(random.WeightedRandom(PaymentMethods, PaymentWeights)));
+            w.WriteString("method", WireNames.Of(payment.Method));
             w.WriteEndObject();
         }
         w.WriteEndObject();
@@ -292,23 +301,35 @@ public sealed class TrafficMix : IDisposable
             EmployeeId = employeeId,
             CustomerId = rental.CustomerId,
             RentalId = rental.RentalId,
+            Command = new ReturnCommand(transactionId, employeeId, rental.RentalId, returnedAt, payment),
         };
     }
 
+    private static void WriteLine(Utf8JsonWriter w, LineRequest line)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("itemId", line.ItemId);
+        w.WriteNumber("quantity", line.Quantity);
+        w.WriteEndObject();
+    }
+
     /// <summary>Pix and cards dominate; credit cards are sometimes split in 2–10 installments (parcelas).</summary>
-    private void WritePayment(Utf8JsonWriter w)
+    private PaymentRequest WritePayment(Utf8JsonWriter w)
     {
         var random = _faker.Random;
         var method = random.WeightedRandom(PaymentMethods, PaymentWeights);
-        w.WriteStartObject("payment");
-        w.WriteString("method", WireNames.Of(method));
+        int? installments = null;
         if (method == PaymentMethod.CreditCard)
         {
             var roll = random.Double();
-            if (roll < 0.35) w.WriteNumber("installments", random.Number(2, 10));
-            else if (roll < 0.6) w.WriteNumber("installments", 1);
+            if (roll < 0.35) installments = random.Number(2, 10);
+            else if (roll < 0.6) installments = 1;
         }
+        w.WriteStartObject("payment");
+        w.WriteString("method", WireNames.Of(method));
+        if (installments is { } n) w.WriteNumber("installments", n);
         w.WriteEndObject();
+        return new PaymentRequest(method, installments);
     }
 
     internal StoreProfile PickStore() => _faker.Random.WeightedRandom(_stores, _storeWeights);

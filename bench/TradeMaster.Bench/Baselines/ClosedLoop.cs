@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using HdrHistogram;
+using TradeMaster.Bench.Reporting;
 
 namespace TradeMaster.Bench.Baselines;
 
-public sealed record ClosedLoopResult(string Label, int Concurrency, TimeSpan Duration, long Completed, long Errors, LongHistogram LatencyMicros, string? FirstError)
+public sealed record ClosedLoopResult(string Label, int Concurrency, TimeSpan Duration, long Completed, long Errors, LongHistogram LatencyMicros, string? FirstError,
+    JitSample? WindowJit = null)
 {
     public double PerSecond => Completed / Duration.TotalSeconds;
 
@@ -27,6 +29,13 @@ public static class ClosedLoop
         var completed = new long[concurrency];
         var errors = new long[concurrency];
         string? firstError = null;
+        var jit = Task.Run(async () =>
+        {
+            await Task.Delay(warmup);
+            var atStart = JitSample.Take();
+            await Task.Delay(duration);
+            return JitSample.Take() - atStart;
+        });
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
             var histogram = histograms[worker] = new LongHistogram(1, 600_000_000L, 3);
@@ -55,6 +64,6 @@ public static class ClosedLoop
         await Task.WhenAll(workers);
         var all = new LongHistogram(1, 600_000_000L, 3);
         foreach (var h in histograms) all.Add(h);
-        return new ClosedLoopResult(label, concurrency, duration, completed.Sum(), errors.Sum(), all, firstError);
+        return new ClosedLoopResult(label, concurrency, duration, completed.Sum(), errors.Sum(), all, firstError, await jit);
     }
 }

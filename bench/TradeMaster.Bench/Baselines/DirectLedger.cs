@@ -1,28 +1,41 @@
-using TradeMaster.Bench.Load;
 using TradeMaster.Contracts.Grains;
 using TradeMaster.Contracts.Ledger;
+using TradeMaster.Simulation;
 
 namespace TradeMaster.Bench.Baselines;
 
 /// <summary>
 /// The TradeMaster store grains called in-process through IGrainFactory (no HTTP), closed loop: the ledger's own
-/// rate at the same concurrency as the naive ledger, so the two compare like for like.
+/// rate at the same concurrency as the naive ledger, so the two compare like for like. The requests are the HTTP
+/// load's, the simulator's <see cref="TrafficMix"/>, each as the ledger command its body encodes.
 /// </summary>
 public static class DirectLedger
 {
-    public static Task<ClosedLoopResult> RunAsync(IGrainFactory grains, BenchMix mix, int concurrency, TimeSpan warmup, TimeSpan duration,
+    public static Task<ClosedLoopResult> RunAsync(IGrainFactory grains, TrafficMix mix, int concurrency, TimeSpan warmup, TimeSpan duration,
         string label = "TradeMaster store grains (in-process calls)") =>
         ClosedLoop.RunAsync(label, concurrency, warmup, duration, async (_, _) =>
         {
             var request = mix.Next();
+            // Malformed traffic (--malformed) is the gateway's and the sink's to refuse; there is no command to call with.
+            while (request.Command is null) request = mix.Next();
             var store = grains.GetGrain<IStoreGrain>(request.StoreId);
-            var outcome = request.Kind switch
+            TransactionOutcome outcome;
+            try
             {
-                TransactionKind.Sale => await store.SellAsync(new SaleCommand(request.TransactionId, request.EmployeeId, request.CustomerId, request.Lines, request.Payment!)),
-                TransactionKind.Rental => await store.RentAsync(new RentalCommand(request.TransactionId, request.EmployeeId, request.CustomerId!.Value, request.Lines, request.Days, request.Payment!)),
-                _ => await store.ReturnAsync(new ReturnCommand(request.TransactionId, request.EmployeeId, request.RentalId!.Value, null, null)),
-            };
-            mix.Report(request, outcome.Accepted);
+                outcome = request.Command switch
+                {
+                    SaleCommand sale => await store.SellAsync(sale),
+                    RentalCommand rental => await store.RentAsync(rental),
+                    ReturnCommand @return => await store.ReturnAsync(@return),
+                    var other => throw new InvalidOperationException($"Not a ledger command: {other.GetType().Name}"),
+                };
+            }
+            catch
+            {
+                mix.Report(request, 0);
+                throw;
+            }
+            mix.Report(request, StatusOf(outcome), outcome.Receipt?.OccurredAt);
         });
 
     /// <summary>One naive grain per worker: the most parallel a one-write-per-transaction ledger can be.</summary>
@@ -32,4 +45,16 @@ public static class DirectLedger
             var grain = grains.GetGrain<INaiveLedgerGrain>(1_000_000 + (worker % grainCount));
             await grain.SellAsync((int)(n % 50) + 1, 1);
         });
+
+    /// <summary>
+    /// The HTTP status the gateway would answer, as far as the mix tells them apart: a return the store does not know
+    /// (404) is not tried again, a refused one is (LedgerAnswers in the gateway).
+    /// </summary>
+    private static int StatusOf(TransactionOutcome outcome) => outcome switch
+    {
+        { Accepted: true } => 201,
+        { Refusal.Code: var code } when RefusalCodes.IsNotFound(code) => 404,
+        { Refusal.Code: var code } when RefusalCodes.IsIdempotencyConflict(code) => 409,
+        _ => 422,
+    };
 }

@@ -1,10 +1,13 @@
-using TradeMaster.Bench.Reporting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HdrHistogram;
+using TradeMaster.Bench.Reporting;
+using TradeMaster.Contracts.Events;
+using TradeMaster.Contracts.Ledger;
+using TradeMaster.Simulation;
 
 namespace TradeMaster.Bench.Load;
 
@@ -34,6 +37,12 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// <summary>Warm-up requests that were never sent either (the server was too slow to leave the warm-up).</summary>
     public long UnsentWarmup;
 
+    /// <summary>Deliberately malformed API calls answered 4xx, as they should be (measured window; not ledger answers).</summary>
+    public long MalformedRefused;
+
+    /// <summary>Deliberately malformed CloudEvents the sink took (into the lake's rejected set), measured window.</summary>
+    public long MalformedDelivered;
+
     /// <summary>Ledger answers (201 or refusal) completed inside the measured window: the sustained throughput.</summary>
     public long AnsweredInWindow;
     public long AcceptedInWindow;
@@ -42,6 +51,12 @@ public sealed class LoadResult(string label, LoadSettings settings)
 
     /// <summary>CPU used during the measured window (host + generator, and PostgreSQL), when the target is embedded.</summary>
     public CpuSample? WindowCpu { get; set; }
+
+    /// <summary>
+    /// Time the JIT spent compiling during the measured window, all threads: near zero once the process is in steady
+    /// state; seconds of it mean the window also measured the tiered JIT (on two cores, CPU taken from the host).
+    /// </summary>
+    public JitSample? WindowJit { get; set; }
 
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
@@ -67,14 +82,20 @@ public sealed class LoadResult(string label, LoadSettings settings)
 /// Open-loop load: request i is due at start + i / rate whatever happened to the ones before it, and its latency
 /// is measured from that intended time, so a stalled server is charged for every request that should have gone
 /// out meanwhile (no coordinated omission). Keep-alive HTTP/1.1 over a pool of up to MaxInFlight connections.
+/// The requests are the simulator's <see cref="TrafficMix"/>, sent as the simulator sends them
+/// (<see cref="Simulator.CreateMessage"/>), without its customer look-ups and retries: one request, one answer.
 /// </summary>
 public sealed class OpenLoopGenerator : IDisposable
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly HttpClient _client;
+    private readonly Uri _gateway;
+    private readonly Uri _sink;
 
-    public OpenLoopGenerator(Uri baseAddress, int maxConnections)
+    /// <param name="sinkAddress">Where the sink's Dapr topic route is, for malformed events; default the gateway's (the embedded host serves both).</param>
+    public OpenLoopGenerator(Uri baseAddress, int maxConnections, Uri? sinkAddress = null)
     {
+        _gateway = baseAddress;
+        _sink = sinkAddress ?? baseAddress;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = maxConnections,
@@ -84,13 +105,13 @@ public sealed class OpenLoopGenerator : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = false,
         };
-        _client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = LoadSettings.RequestTimeout };
+        _client = new HttpClient(handler) { Timeout = LoadSettings.RequestTimeout };
     }
 
     public void Dispose() => _client.Dispose();
 
     /// <param name="cpu">Reads the CPU used so far, at the start and the end of the measured window.</param>
-    public async Task<LoadResult> RunAsync(string label, BenchMix mix, LoadSettings settings, Action<string>? progress = null,
+    public async Task<LoadResult> RunAsync(string label, TrafficMix mix, LoadSettings settings, Action<string>? progress = null,
         Func<CpuSample>? cpu = null, CancellationToken cancellationToken = default)
     {
         var result = new LoadResult(label, settings);
@@ -99,13 +120,19 @@ public sealed class OpenLoopGenerator : IDisposable
         var warmupRequests = (long)(settings.Rate * settings.Warmup.TotalSeconds);
         var interval = frequency / settings.Rate;
         var gate = new SemaphoreSlim(settings.MaxInFlight);
-        long inFlight = 0;
-        var outstanding = new List<Task>(capacity: 1024);
+        // Requests in flight, plus one held by this loop until it has sent its last: whoever brings it to zero is
+        // the last to finish and completes `drained`. O(1) per request, where keeping a list of the in-flight
+        // tasks to await cost a scan of the list per send under overload.
+        long pending = 1;
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ExceptionDispatchInfo? fault = null;
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(settings.Warmup.TotalSeconds * frequency);
         var windowEnd = windowStart + (long)(settings.Duration.TotalSeconds * frequency);
         var nextProgress = start + (long)frequency * 5;
+        var jitAtProgress = JitSample.Take();
         CpuSample? cpuAtWindowStart = null;
+        JitSample? jitAtWindowStart = null;
 
         for (long i = 0; i < total; i++)
         {
@@ -129,43 +156,62 @@ public sealed class OpenLoopGenerator : IDisposable
             await gate.WaitAsync(cancellationToken);
             var lagMs = (Stopwatch.GetTimestamp() - intended) * 1000.0 / frequency;
             if (lagMs > result.SendLagMaxMs) result.SendLagMaxMs = lagMs;
-            var current = Interlocked.Increment(ref inFlight);
+            var current = Interlocked.Increment(ref pending) - 1;
             if (current > result.PeakInFlight) result.PeakInFlight = current;
             var measured = i >= warmupRequests;
-            if (measured && cpuAtWindowStart is null && cpu is not null) cpuAtWindowStart = cpu();
+            if (measured && jitAtWindowStart is null)
+            {
+                jitAtWindowStart = JitSample.Take();
+                if (cpu is not null) cpuAtWindowStart = cpu();
+            }
             if (measured) result.Intended++;
-            var task = SendAsync(request, mix, intended, measured, windowEnd, result, () => { Interlocked.Decrement(ref inFlight); gate.Release(); });
-            if (!task.IsCompleted) outstanding.Add(task);
-            if (outstanding.Count >= 1024) outstanding.RemoveAll(t => t.IsCompleted);
+            _ = SendAsync(request, mix, intended, measured, windowEnd, result, e =>
+            {
+                if (e is not null) Interlocked.CompareExchange(ref fault, ExceptionDispatchInfo.Capture(e), null);
+                gate.Release();
+                if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
+            });
             if (progress is not null && Stopwatch.GetTimestamp() >= nextProgress)
             {
                 nextProgress += (long)frequency * 5;
-                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref inFlight):N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}");
+                var jit = JitSample.Take();
+                var jitDelta = jit - jitAtProgress;
+                jitAtProgress = jit;
+                progress($"{label}: {(Stopwatch.GetTimestamp() - start) / frequency,5:F0} s, sent {i + 1:N0}/{total:N0}, in flight {Interlocked.Read(ref pending) - 1:N0}, answered {result.Accepted + result.Refused:N0}, errors {result.Errors:N0}; JIT {jitDelta.Methods:N0} methods, {jitDelta.Time.TotalMilliseconds:N0} ms");
             }
         }
+        if (jitAtWindowStart is { } jitStart) result.WindowJit = JitSample.Take() - jitStart;
         if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
-        await Task.WhenAll(outstanding);
+        if (Interlocked.Decrement(ref pending) > 0) await drained.Task;
+        fault?.Throw();
         result.Elapsed = TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - start) / frequency);
         return result;
     }
 
-    private async Task SendAsync(BenchRequest request, BenchMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action done)
+    /// <param name="done">Called once, last, with the exception the request failed with that is not the server's (a bench bug), or null.</param>
+    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action<Exception?> done)
     {
+        Exception? fault = null;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, request.Path);
-            message.Headers.TryAddWithoutValidation("X-Api-Key", request.ApiKey);
-            message.Content = new ByteArrayContent(request.Body);
-            message.Content.Headers.ContentType = Json;
+            using var message = Simulator.CreateMessage(request, _gateway, _sink);
             using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead);
             var body = await response.Content.ReadAsByteArrayAsync();
             var end = Stopwatch.GetTimestamp();
             var status = (int)response.StatusCode;
+            if (request.IsMalformed)
+            {
+                Malformed(request, status, body, measured, result);
+                return;
+            }
             string? code = null;
             Guid? eventId = null;
+            DateTimeOffset? occurredAt = null;
             if (status == 201)
             {
-                eventId = request.EventId(accepted: true);
+                eventId = EventIds.For(request.StoreId, request.TransactionId!.Value, LedgerKind(request.Kind), accepted: true);
+                // A rental keyed in after a till outage opened in the past: the mix dates its return from the receipt.
+                if (request.Kind == TrafficKind.Rental) occurredAt = ReadOccurredAt(body);
             }
             else if (status is 404 or 409 or 422 && body.Length > 0)
             {
@@ -173,7 +219,7 @@ public sealed class OpenLoopGenerator : IDisposable
             }
             var ledgerAnswer = status == 201 || code is not null;
             if (eventId is { } id) result.Events.Add(id, DateTime.UtcNow.Ticks);
-            mix.Report(request, status == 201);
+            mix.Report(request, status, occurredAt);
             if (!measured) return;
             if (ledgerAnswer)
             {
@@ -198,16 +244,72 @@ public sealed class OpenLoopGenerator : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            mix.Report(request, accepted: false);
+            mix.Report(request, 0);
             if (measured)
             {
                 Interlocked.Increment(ref result.Errors);
                 result.ErrorsByKind.AddOrUpdate(e is TaskCanceledException ? "timeout" : e.GetType().Name, 1, (_, n) => n + 1);
             }
         }
+        catch (Exception e)
+        {
+            fault = e;
+        }
         finally
         {
-            done();
+            done(fault);
+        }
+    }
+
+    /// <summary>
+    /// Deliberately bad traffic is answered as such, not by the ledger: an API call with a 4xx, a CloudEvent by the
+    /// sink taking it into the rejected set (200, not Dapr's RETRY). Anything else is an error of the run.
+    /// </summary>
+    private static void Malformed(SimulatedRequest request, int status, byte[] body, bool measured, LoadResult result)
+    {
+        if (!measured) return;
+        if (request.Kind == TrafficKind.MalformedRequest && status is >= 400 and < 500)
+        {
+            Interlocked.Increment(ref result.MalformedRefused);
+            return;
+        }
+        if (request.Kind == TrafficKind.MalformedEvent && status is 200 or 204 && body.AsSpan().IndexOf("\"RETRY\""u8) < 0)
+        {
+            Interlocked.Increment(ref result.MalformedDelivered);
+            return;
+        }
+        Interlocked.Increment(ref result.Errors);
+        var kind = request.Kind == TrafficKind.MalformedRequest ? $"malformed request answered {status}" : $"malformed event: sink answered {status}";
+        result.ErrorsByKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    }
+
+    private static TransactionKind LedgerKind(TrafficKind kind) => kind switch
+    {
+        TrafficKind.Sale => TransactionKind.Sale,
+        TrafficKind.Rental => TransactionKind.Rental,
+        TrafficKind.Return => TransactionKind.Return,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a ledger transaction."),
+    };
+
+    /// <summary>The receipt's top-level <c>occurredAt</c>, read without building a document.</summary>
+    private static DateTimeOffset? ReadOccurredAt(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals("occurredAt"u8);
+                reader.Read();
+                if (found) return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -32,9 +32,15 @@ public static class Tables
             var refusals = string.Join(", ", r.RefusalsByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Cpu(r)}"));
+                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}{Jit(r)}"));
         }
     }
+
+    private static string Malformed(LoadResult r) => r.MalformedRefused + r.MalformedDelivered == 0 ? "" :
+        $"; malformed (not ledger answers): {r.MalformedRefused:N0} API calls answered 4xx, {r.MalformedDelivered:N0} events taken by the sink";
+
+    private static string Jit(LoadResult r) => r.WindowJit is not { } jit ? "" :
+        $"; JIT in the window: {jit.Time.TotalSeconds:F2} s, {jit.Methods:N0} methods";
 
     private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
         $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
@@ -43,12 +49,13 @@ public static class Tables
     public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
     {
         var table = new Table().Title("[bold]Baselines (closed loop, same concurrency)[/]")
-            .AddColumns("Baseline", "Concurrency", "Window", "Ops/s", "p50 ms", "p99 ms", "max ms", "Errors");
+            .AddColumns("Baseline", "Concurrency", "Window", "Ops/s", "p50 ms", "p99 ms", "max ms", "Errors", "JIT s in window");
         foreach (var r in results)
         {
             table.AddRow(Markup.Escape(r.Label), N(r.Concurrency), $"{r.Duration.TotalSeconds:F0} s", N(r.PerSecond), N(r.Ms(50), "F1"), N(r.Ms(99), "F1"),
                 N(r.LatencyMicros.TotalCount == 0 ? double.NaN : r.LatencyMicros.GetMaxValue() / 1000.0, "F1"),
-                r.Errors == 0 ? "0" : Markup.Escape($"{r.Errors:N0} ({r.FirstError})"));
+                r.Errors == 0 ? "0" : Markup.Escape($"{r.Errors:N0} ({r.FirstError})"),
+                r.WindowJit is { } jit ? jit.Time.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) : "—");
         }
         AnsiConsole.Write(table);
     }

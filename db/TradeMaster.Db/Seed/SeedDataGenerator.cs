@@ -11,6 +11,12 @@ public static class SeedDataGenerator
 {
     private static readonly DateTime Reference = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
+    private const int MaxCopiesForSale = 25;
+    private const int MaxRentalCopies = 8;
+
+    /// <summary>Scaled copies still fit the stock table's integer columns.</summary>
+    public const int MaxStockScale = int.MaxValue / MaxCopiesForSale;
+
     // Real cities, their state, a real-looking postal prefix and the IANA zone the store's local date comes from.
     private static readonly (string City, string State, string PostalPrefix, string Timezone, string[] Districts)[] Cities =
     [
@@ -50,13 +56,17 @@ public static class SeedDataGenerator
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"Between 1 and {Cities.Length} stores.");
         }
+        if (options.StockScale < 1 || options.StockScale > MaxStockScale)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"StockScale between 1 and {MaxStockScale:N0}.");
+        }
         var faker = new Faker("pt_BR") { Random = new Randomizer(options.Seed) };
 
         var stores = Enumerable.Range(1, options.Stores).Select(id => MakeStore(faker, id)).ToList();
         var employees = MakeEmployees(faker, stores, options.Employees);
         var customers = MakeCustomers(faker, options.Customers);
         var items = Enumerable.Range(1, options.Items).Select(id => MakeItem(faker, id)).ToList();
-        var stock = MakeStock(faker, stores, items);
+        var stock = MakeStock(faker, stores, items, options.StockScale);
         var apiKeys = stores.SelectMany(s => new[]
         {
             new SeedApiKey(DevApiKey(s.StoreId, EmployeeRole.Clerk), s.StoreId, EmployeeRole.Clerk, $"dev clerk key of {s.Code}"),
@@ -182,7 +192,7 @@ public static class SeedDataGenerator
             Active: f.Random.Double() > 0.02);
     }
 
-    private static List<SeedStock> MakeStock(Faker f, IReadOnlyList<SeedStore> stores, IReadOnlyList<SeedItem> items)
+    private static List<SeedStock> MakeStock(Faker f, IReadOnlyList<SeedStore> stores, IReadOnlyList<SeedItem> items, int scale)
     {
         var stock = new List<SeedStock>(stores.Count * items.Count);
         foreach (var store in stores)
@@ -191,8 +201,8 @@ public static class SeedDataGenerator
             {
                 if (f.Random.Double() > 0.85) continue; // not every store carries every title
                 stock.Add(new SeedStock(store.StoreId, item.ItemId,
-                    CopiesForSale: item.Sellable ? f.Random.Number(0, 25) : 0,
-                    RentalCopiesOwned: item.Rentable ? f.Random.Number(0, 8) : 0));
+                    CopiesForSale: item.Sellable ? f.Random.Number(0, MaxCopiesForSale) * scale : 0,
+                    RentalCopiesOwned: item.Rentable ? f.Random.Number(0, MaxRentalCopies) * scale : 0));
             }
         }
         return stock;

@@ -36,4 +36,11 @@ public sealed record SeedOptions
     public int Employees { get; init; } = 40;
     public int Customers { get; init; } = 2000;
     public int Items { get; init; } = 1000;
+
+    /// <summary>
+    /// Multiplies every store's seeded copies (for sale and for rent). The random draws are the same at any scale, so
+    /// which items a store carries, and which it has none of, does not change; only how long the stock lasts. The
+    /// benchmark needs thousands of copies per title to run at thousands of transactions per second for minutes.
+    /// </summary>
+    public int StockScale { get; init; } = 1;
 }
