@@ -49,8 +49,19 @@ public sealed class BatchOptions
     /// <summary>A batch closes when it holds this many messages...</summary>
     public int MaxEvents { get; set; } = 5000;
 
-    /// <summary>...or when its first message has waited this long.</summary>
+    /// <summary>...or when its first message has waited this long...</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// ...or, once it holds <see cref="IdleMinEvents"/>, when no message arrived for this long. Every transport
+    /// waits for its messages to be durable before it sends more (the relay's next batch, Dapr's and Pub/Sub's
+    /// outstanding deliveries), so a batch that stopped growing is usually one everybody is waiting for: holding it
+    /// until <see cref="MaxAge"/> capped each store's relay at one publish batch per MaxAge.
+    /// </summary>
+    public TimeSpan MaxIdle { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The smallest batch that closes early for being idle, so a trickle of events still makes few, large objects.</summary>
+    public int IdleMinEvents { get; set; } = 500;
 }
 
 public sealed class ValidationOptions

@@ -31,7 +31,8 @@ public static class SinkServiceCollectionExtensions
                 o.Validation.MaxRentalDays = configuration.GetValue("Ledger:MaxRentalDays", o.Validation.MaxRentalDays);
                 configuration.GetSection(SinkOptions.SectionName).Bind(o);
             })
-            .Validate(o => o.Batch.MaxEvents > 0 && o.Batch.MaxAge > TimeSpan.Zero, "Sink:Batch:MaxEvents and Sink:Batch:MaxAge must be positive.")
+            .Validate(o => o.Batch.MaxEvents > 0 && o.Batch.MaxAge > TimeSpan.Zero && o.Batch.MaxIdle > TimeSpan.Zero && o.Batch.IdleMinEvents > 0,
+                "Sink:Batch:MaxEvents, Sink:Batch:MaxAge, Sink:Batch:MaxIdle and Sink:Batch:IdleMinEvents must be positive.")
             .Validate(o => o.Writer is "local" or "gcs", "Sink:Writer must be 'local' or 'gcs'.")
             .Validate(o => o.Writer != "gcs" || !string.IsNullOrWhiteSpace(o.Gcs.Bucket), "Sink:Gcs:Bucket is required when Sink:Writer is 'gcs'.")
             .ValidateOnStart();

@@ -13,10 +13,13 @@ namespace TradeMaster.Sink.Tests;
 
 public sealed class BatchingTests
 {
-    private static (LakeBatcher Batcher, string Lake) NewBatcher(TimeProvider time, int maxEvents, TimeSpan maxAge)
+    private static (LakeBatcher Batcher, string Lake) NewBatcher(TimeProvider time, int maxEvents, TimeSpan maxAge, int idleMinEvents = 500)
     {
         var lake = LakeFiles.NewLake();
-        var options = Options.Create(new SinkOptions { Batch = new BatchOptions { MaxEvents = maxEvents, MaxAge = maxAge } });
+        var options = Options.Create(new SinkOptions
+        {
+            Batch = new BatchOptions { MaxEvents = maxEvents, MaxAge = maxAge, MaxIdle = TimeSpan.FromMilliseconds(20), IdleMinEvents = idleMinEvents },
+        });
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         // Rejections never touch the dedupe table, so no database is needed to test batching itself.
         var claims = new EventClaims(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=unused"));
@@ -61,6 +64,27 @@ public sealed class BatchingTests
         Assert.True(clock.GetUtcNow() - SampleEvents.OccurredAt >= TimeSpan.FromSeconds(2));
         var file = Assert.Single(Directory.GetFiles(Path.Combine(lake, "rejected", "dt=2025-03-01"), "*.ndjson"));
         Assert.Equal(2, File.ReadAllLines(file).Length);
+        await batcher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Submit_BatchOfIdleMinEventsStopsGrowing_IsWrittenAfterMaxIdleWithoutWaitingForAge()
+    {
+        var clock = new FakeTimeProvider(SampleEvents.OccurredAt);
+        var (batcher, lake) = NewBatcher(clock, maxEvents: 100, maxAge: TimeSpan.FromHours(1), idleMinEvents: 3);
+        await batcher.StartAsync(CancellationToken.None);
+        var pending = Enumerable.Range(1, 3).Select(i => batcher.SubmitAsync(Rejection(i), CancellationToken.None)).ToArray();
+
+        // Every sender is waiting for this batch: once 20 ms pass without a new message, it is written.
+        await Poll.UntilAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(10));
+            return pending.All(p => p.IsCompleted);
+        }, TimeSpan.FromSeconds(20), "the idle batch closed");
+
+        Assert.True(clock.GetUtcNow() - SampleEvents.OccurredAt < TimeSpan.FromSeconds(1));
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(lake, "rejected", "dt=2025-03-01"), "*.ndjson"));
+        Assert.Equal(3, File.ReadAllLines(file).Length);
         await batcher.StopAsync(CancellationToken.None);
     }
 

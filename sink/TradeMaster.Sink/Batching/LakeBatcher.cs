@@ -43,7 +43,8 @@ internal sealed class PendingMessage(Guid? eventId, string directory, byte[] lin
 }
 
 /// <summary>
-/// Groups messages into batches (closed at Sink:Batch:MaxEvents or Sink:Batch:MaxAge) and makes each batch
+/// Groups messages into batches (closed at Sink:Batch:MaxEvents, at Sink:Batch:MaxAge, or when a batch of at least
+/// Sink:Batch:IdleMinEvents has had no new message for Sink:Batch:MaxIdle) and makes each batch
 /// durable: claim the event ids in PostgreSQL with the name of their object, write one object per lake directory,
 /// commit the objects written (one row each, not one per event), and only then complete the messages (the
 /// transports acknowledge on completion). A crash anywhere leaves ids claimed by a batch whose object is not
@@ -110,6 +111,8 @@ public sealed partial class LakeBatcher : BackgroundService
                 }
                 var remaining = deadline - _time.GetUtcNow();
                 if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
+                // A batch big enough to be worth an object closes once nothing more arrives for MaxIdle.
+                if (batch.Count >= _options.Batch.IdleMinEvents && _options.Batch.MaxIdle < remaining) remaining = _options.Batch.MaxIdle;
                 using var wait = new CancellationTokenSource(remaining, _time);
                 try
                 {
