@@ -192,8 +192,8 @@ public sealed class LedgerTests(LedgerFixture fixture) : IClassFixture<LedgerFix
             var attempts = fixture.Host.Publisher.Attempts;
             await Poll.UntilAsync(() => fixture.Host.Publisher.Attempts > attempts, TimeSpan.FromSeconds(10), "the outbox retries");
             Assert.True(await store.GetPendingEventCountAsync() >= 8);
-            // While the transport is down the events wait in PostgreSQL (the history row keeps the event; a narrow
-            // unpublished_events row says it is still to go), not only in the grain's memory.
+            // While the transport is down the events wait in PostgreSQL (the history row keeps the event; the view
+            // unpublished_events lists it while its store_seq is past the store's relay position), not only in memory.
             var eventIds = outcomes.Select(o => o.EventId!.Value).ToArray();
             await Poll.UntilAsync(async () => await fixture.Host.ScalarAsync<long>(
                     "select count(*) from unpublished_events u join ledger_transactions l using (event_id) where u.event_id = any($1) and l.event_payload is not null", eventIds) == 8,

@@ -27,7 +27,7 @@ namespace TradeMaster.Silo.Grains;
 /// The grain's Orleans state (ADO.NET storage) is a checkpoint of stock and open rentals as of a journal position,
 /// written every <c>Ledger:CheckpointInterval</c> off the answer path; an activation loads it and replays the
 /// journal after it. After each commit the batch's events go to the transport (the history row keeps each event
-/// until the transport acknowledges it, <c>unpublished_events</c>) and accepted returns to the customers' accounts
+/// until the transport acknowledges it; <c>relay_positions</c> says how far it did) and accepted returns to the customers' accounts
 /// (<c>unsettled_returns</c>), both with retries. Publishing never delays an answer.
 /// </para>
 /// </summary>
@@ -70,13 +70,16 @@ public sealed partial class StoreGrain(
     // After the commit: accepted returns owed to customer accounts, and the transport relay.
     private readonly List<Receipt> _customerPending = [];
     private bool _settling;
-    // Events waiting for the transport kept in memory; more wait in unpublished_events and are read back as these
-    // drain. Small on purpose: a 10-minute soak with the sink behind filled 20,000 per store (≈ 250 MB of live heap).
+    // The relay: the transport acknowledged this store's events up to _publishedThrough (relay_positions); memory
+    // holds every committed event after it, in journal order, up to _queuedThrough; the journal has them up to
+    // _committedThrough, and what memory does not hold is read back from the journal as memory drains. Small on
+    // purpose: a 10-minute soak with the sink behind filled 20,000 per store (≈ 250 MB of live heap).
     private const int UnpublishedInMemory = 4_000;
-    private readonly List<OutgoingEvent> _unpublished = [];
-    private readonly HashSet<string> _unpublishedIds = [];
+    private readonly List<(long Sequence, OutgoingEvent Event)> _unpublished = [];
+    private long _publishedThrough;
+    private long _queuedThrough;
+    private long _committedThrough;
     private bool _publishing;
-    private bool _reloadUnpublished = true; // whatever a previous activation left unacknowledged is in PostgreSQL
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -103,6 +106,8 @@ public sealed partial class StoreGrain(
             _sequence = entry.Sequence;
         }
         _returnsUncommitted.Clear(); // replayed returns are committed: history says those rentals are closed
+        _committedThrough = _sequence;
+        _publishedThrough = _queuedThrough = await history.LoadRelayPositionAsync(StoreId, cancellationToken);
         _customerPending.AddRange(await history.LoadCustomerPendingAsync(StoreId, cancellationToken));
         ScheduleCheckpoint();
 
@@ -157,7 +162,7 @@ public sealed partial class StoreGrain(
     /// <summary>Transactions not yet committed, events the transport has not acknowledged, returns not yet in a customer's account.</summary>
     public async Task<int> GetPendingEventCountAsync()
     {
-        var unpublished = _reloadUnpublished ? (int)await history.CountUnpublishedAsync(StoreId) : _unpublished.Count;
+        var unpublished = _queuedThrough == _committedThrough ? _unpublished.Count : (int)await history.CountEventsAfterAsync(StoreId, _publishedThrough);
         return _uncommitted.Count + unpublished + _customerPending.Count;
     }
 
@@ -509,9 +514,21 @@ public sealed partial class StoreGrain(
     /// <summary>Hands a committed batch to the transport and its returns to the customers' accounts.</summary>
     private void AfterCommit(List<JournalEntry> batch)
     {
+        // Memory takes the batch's events only if it holds everything committed before them (else they are read
+        // back from the journal after those), and only while it has room.
+        var contiguous = _queuedThrough == _committedThrough;
+        _committedThrough = batch[^1].Sequence;
         foreach (var entry in batch)
         {
-            Enqueue(new OutgoingEvent(entry.Outcome.EventId!.Value.ToString("D"), entry.EventType, StoreId, entry.EventJson));
+            if (contiguous && _unpublished.Count < UnpublishedInMemory)
+            {
+                _unpublished.Add((entry.Sequence, new OutgoingEvent(entry.Outcome.EventId!.Value.ToString("D"), entry.EventType, StoreId, entry.EventJson)));
+                _queuedThrough = entry.Sequence;
+            }
+            else
+            {
+                contiguous = false;
+            }
             if (entry.Outcome.Receipt is not { } receipt) continue;
             if (receipt.Return is { } ret)
             {
@@ -636,51 +653,35 @@ public sealed partial class StoreGrain(
         }
     }
 
-    private void Enqueue(OutgoingEvent outgoing)
-    {
-        if (_unpublishedIds.Contains(outgoing.Id)) return;
-        if (_unpublished.Count >= UnpublishedInMemory)
-        {
-            _reloadUnpublished = true; // it is in PostgreSQL; read it back once the queue has drained
-            return;
-        }
-        _unpublished.Add(outgoing);
-        _unpublishedIds.Add(outgoing.Id);
-    }
-
     private void KickPublishing()
     {
-        if (_publishing || _broken is not null || (_unpublished.Count == 0 && !_reloadUnpublished)) return;
+        if (_publishing || _broken is not null || (_unpublished.Count == 0 && _queuedThrough >= _committedThrough)) return;
         _publishing = true;
         // Published or not, failed events stay queued: a repeat is harmless (consumers drop duplicate ids).
         _ = DrainAsync(PublishBatchAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, _unpublished.Count, delayMs), () => _publishing = false);
     }
 
-    /// <summary>Hands the events the history tables hold to the transport, oldest first, and records the acknowledgement.</summary>
+    /// <summary>Hands the store's events to the transport in journal order and records how far it acknowledged them.</summary>
     private async Task<bool> PublishBatchAsync()
     {
-        if (_reloadUnpublished && _unpublished.Count < UnpublishedInMemory)
+        if (_queuedThrough < _committedThrough && _unpublished.Count < UnpublishedInMemory / 2)
         {
-            // The oldest unacknowledged events of the store, in journal order (what a previous activation left, or
-            // what did not fit in memory). Every event in memory is also in that table, so one not among these is
-            // newer than all of them: the merged queue keeps the store's order.
-            var stored = await history.LoadUnpublishedAsync(StoreId, UnpublishedInMemory);
-            _reloadUnpublished = stored.Count == UnpublishedInMemory;
-            var storedIds = stored.Select(e => e.Id).ToHashSet();
-            var newer = _unpublished.Where(e => !storedIds.Contains(e.Id)).ToList();
-            _unpublished.Clear();
-            _unpublished.AddRange(stored);
-            _unpublished.AddRange(newer);
-            _unpublishedIds.UnionWith(storedIds);
+            // Committed events memory did not take (a previous activation's, or more than fit): the next ones in
+            // journal order. Commits meanwhile are not queued (memory is behind), so nothing is taken twice.
+            foreach (var stored in await history.LoadEventsAfterAsync(StoreId, _queuedThrough, UnpublishedInMemory - _unpublished.Count))
+            {
+                _unpublished.Add(stored);
+                _queuedThrough = stored.Sequence;
+            }
         }
         if (_unpublished.Count == 0) return false;
         var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await publisher.PublishAsync(batch, CancellationToken.None);
-        await history.MarkPublishedAsync([.. batch.Select(e => Guid.Parse(e.Id))]);
+        await publisher.PublishAsync(batch.ConvertAll(e => e.Event), CancellationToken.None);
+        await history.SetRelayPositionAsync(StoreId, batch[^1].Sequence);
         LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _unpublished.RemoveRange(0, batch.Count);
-        foreach (var e in batch) _unpublishedIds.Remove(e.Id);
+        _publishedThrough = batch[^1].Sequence;
         return true;
     }
 

@@ -47,38 +47,53 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         return found;
     }
 
-    /// <summary>Events of this store the transport has not acknowledged yet, oldest first.</summary>
-    public async Task<List<OutgoingEvent>> LoadUnpublishedAsync(int storeId, int limit, CancellationToken cancellationToken = default)
+    /// <summary>This store's events after <paramref name="afterSequence"/>, in journal order (the relay's read-back).</summary>
+    public async Task<List<(long Sequence, OutgoingEvent Event)>> LoadEventsAfterAsync(int storeId, long afterSequence, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
             """
-            select l.event_id, l.event_type, l.event_payload
-            from unpublished_events u join ledger_transactions l using (event_id)
-            where u.store_id = $1 order by u.store_seq limit $2
+            select store_seq, event_id, event_type, event_payload from ledger_transactions
+            where store_id = $1 and store_seq > $2 order by store_seq limit $3
             """);
         command.Parameters.AddWithValue(storeId);
+        command.Parameters.AddWithValue(afterSequence);
         command.Parameters.AddWithValue(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var events = new List<OutgoingEvent>();
+        var events = new List<(long, OutgoingEvent)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new OutgoingEvent(reader.GetGuid(0).ToString("D"), reader.GetString(1), storeId, reader.GetFieldValue<byte[]>(2)));
+            events.Add((reader.GetInt64(0), new OutgoingEvent(reader.GetGuid(1).ToString("D"), reader.GetString(2), storeId, reader.GetFieldValue<byte[]>(3))));
         }
         return events;
     }
 
-    public async Task<long> CountUnpublishedAsync(int storeId, CancellationToken cancellationToken = default)
+    public async Task<long> CountEventsAfterAsync(int storeId, long afterSequence, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("select count(*) from unpublished_events where store_id = $1");
+        await using var command = dataSource.CreateCommand("select count(*) from ledger_transactions where store_id = $1 and store_seq > $2");
         command.Parameters.AddWithValue(storeId);
+        command.Parameters.AddWithValue(afterSequence);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>The transport acknowledged these events.</summary>
-    public async Task MarkPublishedAsync(IReadOnlyCollection<Guid> eventIds, CancellationToken cancellationToken = default)
+    /// <summary>Up to which <c>store_seq</c> the transport acknowledged this store's events (0: none yet).</summary>
+    public async Task<long> LoadRelayPositionAsync(int storeId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("delete from unpublished_events where event_id = any($1)");
-        command.Parameters.Add(UuidArray(eventIds));
+        await using var command = dataSource.CreateCommand("select published_seq from relay_positions where store_id = $1");
+        command.Parameters.AddWithValue(storeId);
+        return await command.ExecuteScalarAsync(cancellationToken) is long position ? position : 0;
+    }
+
+    /// <summary>The transport acknowledged this store's events up to <paramref name="sequence"/>. Never moves back.</summary>
+    public async Task SetRelayPositionAsync(int storeId, long sequence, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            insert into relay_positions (store_id, published_seq) values ($1, $2)
+            on conflict (store_id) do update set published_seq = excluded.published_seq
+            where relay_positions.published_seq < excluded.published_seq
+            """);
+        command.Parameters.AddWithValue(storeId);
+        command.Parameters.AddWithValue(sequence);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -227,12 +242,6 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         ledger.Parameters.Add(new NpgsqlParameter { Value = sequences });
         batch.BatchCommands.Add(ledger);
         rows.AddTo(batch);
-        var unpublished = new NpgsqlBatchCommand(
-            "insert into unpublished_events (event_id, store_id, store_seq) select * from unnest($1::uuid[], $2::int[], $3::bigint[])");
-        unpublished.Parameters.Add(new NpgsqlParameter { Value = eventIds });
-        unpublished.Parameters.Add(new NpgsqlParameter { Value = stores });
-        unpublished.Parameters.Add(new NpgsqlParameter { Value = sequences });
-        batch.BatchCommands.Add(unpublished);
         if (returns.Count > 0)
         {
             var unsettled = new NpgsqlBatchCommand(
@@ -263,7 +272,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             while (await reader.ReadAsync(cancellationToken)) stock[reader.GetInt32(0)] = new StockEntry(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
         }
         long sequence;
-        await using (var command = new NpgsqlCommand("select coalesce(max(store_seq), 0) from ledger_transactions where store_id = $1", connection, tx))
+        await using (var command = new NpgsqlCommand("select greatest(coalesce(max(store_seq), 0), 0) from ledger_transactions where store_id = $1", connection, tx))
         {
             command.Parameters.AddWithValue(storeId);
             sequence = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
