@@ -41,7 +41,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var outcome = JsonSerializer.Deserialize<TransactionOutcome>(reader.GetString(3), OutcomeJson)!;
+            var outcome = JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(3), OutcomeJson)!;
             found[reader.GetGuid(0)] = new RememberedTransaction(reader.GetInt32(1), reader.GetString(2), outcome);
         }
         return found;
@@ -173,7 +173,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         if (n == 0 && reservations.Count == 0) return;
         var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
         var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
-        var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new string[n]; var payloads = new byte[n][];
+        var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new byte[n][]; var payloads = new byte[n][];
         var sequences = new long[n];
         var returns = new List<(Guid TransactionId, int StoreId, long Sequence)>();
         var rows = new HistoryRows();
@@ -187,7 +187,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
                 eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
                 dates[i] = e.LocalDate;
-                outcomes[i] = JsonSerializer.Serialize(o, OutcomeJson);
+                outcomes[i] = JsonSerializer.SerializeToUtf8Bytes(o, OutcomeJson);
                 payloads[i] = e.EventJson;
                 sequences[i] = e.Sequence;
                 if (e.CustomerPending) returns.Add((e.TransactionId, storeId, e.Sequence));
@@ -226,7 +226,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 (transaction_id, store_id, kind, status, request_fingerprint, event_id, event_type, occurred_at, local_date, outcome,
                  event_payload, store_seq)
             select * from unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                                 $8::timestamptz[], $9::date[], $10::jsonb[], $11::bytea[], $12::bigint[])
+                                 $8::timestamptz[], $9::date[], $10::bytea[], $11::bytea[], $12::bigint[])
             """);
         ledger.Parameters.Add(new NpgsqlParameter { Value = ids });
         ledger.Parameters.Add(new NpgsqlParameter { Value = stores });
@@ -237,7 +237,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         ledger.Parameters.Add(new NpgsqlParameter { Value = types });
         ledger.Parameters.Add(new NpgsqlParameter { Value = times });
         ledger.Parameters.Add(new NpgsqlParameter { Value = dates });
-        ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        ledger.Parameters.Add(new NpgsqlParameter { Value = outcomes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         ledger.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         ledger.Parameters.Add(new NpgsqlParameter { Value = sequences });
         batch.BatchCommands.Add(ledger);
@@ -320,7 +320,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             journal.Add(new JournalRecord(reader.GetInt64(0), reader.GetString(1),
-                JsonSerializer.Deserialize<TransactionOutcome>(reader.GetString(2), OutcomeJson)!));
+                JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(2), OutcomeJson)!));
         }
         return journal;
     }
@@ -338,7 +338,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         var receipts = new List<Receipt>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            receipts.Add(JsonSerializer.Deserialize<TransactionOutcome>(reader.GetString(0), OutcomeJson)!.Receipt!);
+            receipts.Add(JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(0), OutcomeJson)!.Receipt!);
         }
         return receipts;
     }
