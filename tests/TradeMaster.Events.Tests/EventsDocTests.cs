@@ -61,12 +61,12 @@ public sealed partial class EventsDocTests
             var occurredAt = data.GetProperty("occurred_at").GetDateTimeOffset();
             var traceParent = example.GetProperty("traceparent").GetString();
             // Rebuild the event from its data the way the ledger does; the doc must show exactly that envelope.
-            var envelope = accepted
-                ? EventJson.Envelope(EventIds.For(storeId, transactionId, kind, accepted), type, storeId, occurredAt,
+            var written = accepted
+                ? EventJson.Serialize(EventIds.For(storeId, transactionId, kind, accepted), type, storeId, occurredAt,
                     data.Deserialize<TransactionData>(EventJson.Options), traceParent)
-                : EventJson.Envelope(EventIds.For(storeId, transactionId, kind, accepted), type, storeId, occurredAt,
+                : EventJson.Serialize(EventIds.For(storeId, transactionId, kind, accepted), type, storeId, occurredAt,
                     data.Deserialize<RefusedTransactionData>(EventJson.Options), traceParent);
-            var expected = JsonNode.Parse(EventJson.Serialize(envelope));
+            var expected = JsonNode.Parse(written);
 
             Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(example.GetRawText())),
                 $"{type}: the doc shows\n{example.GetRawText()}\nthe ledger would write\n{expected}");

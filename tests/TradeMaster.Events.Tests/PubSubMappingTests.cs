@@ -33,8 +33,9 @@ public sealed class PubSubMappingTests
     [Fact]
     public void ToPubSubBinaryMode_NullAttributes_AreLeftOut()
     {
-        var envelope = EventJson.Envelope(Guid.NewGuid(), EventTypes.SaleCompleted, 3, DateTimeOffset.UnixEpoch, SampleEvents.Sale(), traceParent: null);
-        var e = new OutgoingEvent(envelope.Id, envelope.Type, 3, EventJson.Serialize(envelope));
+        var eventId = Guid.NewGuid();
+        var e = new OutgoingEvent(eventId.ToString("D"), EventTypes.SaleCompleted, 3,
+            EventJson.Serialize(eventId, EventTypes.SaleCompleted, 3, DateTimeOffset.UnixEpoch, SampleEvents.Sale(), traceParent: null));
 
         var message = CloudEventAttributes.ToPubSubBinaryMode(e);
 

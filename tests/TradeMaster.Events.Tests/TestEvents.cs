@@ -28,8 +28,8 @@ internal static class TestEvents
 
         OutgoingEvent Make<T>(TransactionKind kind, bool accepted, string type, T data)
         {
-            var envelope = EventJson.Envelope(EventIds.For(storeId, transactionId, kind, accepted), type, storeId, time, data, traceParent);
-            return new OutgoingEvent(envelope.Id, type, storeId, EventJson.Serialize(envelope));
+            var eventId = EventIds.For(storeId, transactionId, kind, accepted);
+            return new OutgoingEvent(eventId.ToString("D"), type, storeId, EventJson.Serialize(eventId, type, storeId, time, data, traceParent));
         }
     }
 

@@ -73,8 +73,7 @@ internal static class SampleEvents
 
     private static JsonObject Envelope<T>(Guid eventId, string type, T data)
     {
-        var envelope = EventJson.Envelope(eventId, type, 7, OccurredAt, data, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-        return JsonNode.Parse(EventJson.Serialize(envelope))!.AsObject();
+        return JsonNode.Parse(EventJson.Serialize(eventId, type, 7, OccurredAt, data, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))!.AsObject();
     }
 
     public static byte[] Bytes(this JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node);

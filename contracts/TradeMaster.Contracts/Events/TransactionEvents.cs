@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -72,25 +74,6 @@ public sealed record RefusedTransactionData(
     Guid? RentalId,
     int? Days);
 
-/// <summary>
-/// A CloudEvents 1.0 structured-mode envelope. <see cref="Data"/> is kept as raw JSON so that the envelope can
-/// be carried, stored and re-sent byte for byte without knowing the data's type.
-/// </summary>
-public sealed record CloudEvent
-{
-    [JsonPropertyName("specversion")] public string SpecVersion { get; init; } = "1.0";
-    [JsonPropertyName("id")] public required string Id { get; init; }
-    [JsonPropertyName("source")] public required string Source { get; init; }
-    [JsonPropertyName("type")] public required string Type { get; init; }
-    [JsonPropertyName("subject")] public string? Subject { get; init; }
-    [JsonPropertyName("time")] public DateTimeOffset? Time { get; init; }
-    [JsonPropertyName("datacontenttype")] public string DataContentType { get; init; } = "application/json";
-    [JsonPropertyName("dataschema")] public string? DataSchema { get; init; }
-    [JsonPropertyName("partitionkey")] public string? PartitionKey { get; init; }
-    [JsonPropertyName("traceparent")] public string? TraceParent { get; init; }
-    [JsonPropertyName("data")] public required JsonElement Data { get; init; }
-}
-
 public static class EventJson
 {
     /// <summary>Options for event data: snake_case names, no nulls dropped (a null says "not applicable").</summary>
@@ -105,19 +88,33 @@ public static class EventJson
     public static string DataSchemaUri(string type) =>
         $"https://schemas.trademaster.example/events/{EventTypes.SchemaFileName(type)}";
 
-    public static CloudEvent Envelope<T>(Guid eventId, string type, int storeId, DateTimeOffset time, T data, string? traceParent) =>
-        new()
+    /// <summary>
+    /// The event as it is stored, published and re-sent byte for byte: a CloudEvents 1.0 structured-mode envelope
+    /// with <paramref name="data"/> in it. Written in one pass (the data used to be serialized to a JsonElement
+    /// first, i.e. written, parsed and written again).
+    /// </summary>
+    public static byte[] Serialize<T>(Guid eventId, string type, int storeId, DateTimeOffset time, T data, string? traceParent)
+    {
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Options.Encoder }))
         {
-            Id = eventId.ToString("D"),
-            Source = $"{Messaging.EventSource}/stores/{storeId}",
-            Type = type,
-            Subject = $"stores/{storeId}",
-            Time = time,
-            DataSchema = DataSchemaUri(type),
-            PartitionKey = storeId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            TraceParent = traceParent,
-            Data = JsonSerializer.SerializeToElement(data, Options),
-        };
-
-    public static byte[] Serialize(CloudEvent cloudEvent) => JsonSerializer.SerializeToUtf8Bytes(cloudEvent, Options);
+            var store = storeId.ToString(CultureInfo.InvariantCulture);
+            w.WriteStartObject();
+            w.WriteString("specversion"u8, "1.0"u8);
+            w.WriteString("id"u8, eventId);
+            w.WriteString("source"u8, $"{Messaging.EventSource}/stores/{store}");
+            w.WriteString("type"u8, type);
+            w.WriteString("subject"u8, $"stores/{store}");
+            w.WriteString("time"u8, time);
+            w.WriteString("datacontenttype"u8, "application/json"u8);
+            w.WriteString("dataschema"u8, DataSchemaUri(type));
+            w.WriteString("partitionkey"u8, store);
+            if (traceParent is null) w.WriteNull("traceparent"u8);
+            else w.WriteString("traceparent"u8, traceParent);
+            w.WritePropertyName("data"u8);
+            JsonSerializer.Serialize(w, data, Options);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
 }

@@ -33,8 +33,7 @@ public static class EventFactory
             Return: receipt.Return is { } x
                 ? new ReturnDetails(x.RentalId, x.RentalStartedAt, x.DueDate, x.ReturnedAt, x.LateDays, x.LateFee, x.FeePaid)
                 : null);
-        var envelope = EventJson.Envelope(receipt.EventId, type, store.StoreId, receipt.OccurredAt, data, Activity.Current?.Id);
-        return (type, EventJson.Serialize(envelope));
+        return (type, EventJson.Serialize(receipt.EventId, type, store.StoreId, receipt.OccurredAt, data, Activity.Current?.Id));
     }
 
     public static (string Type, byte[] Json) Refused(
@@ -58,7 +57,6 @@ public static class EventFactory
             }).ToList(),
             RentalId: rentalId,
             Days: days);
-        var envelope = EventJson.Envelope(eventId, EventTypes.TransactionRefused, store.StoreId, occurredAt, data, Activity.Current?.Id);
-        return (EventTypes.TransactionRefused, EventJson.Serialize(envelope));
+        return (EventTypes.TransactionRefused, EventJson.Serialize(eventId, EventTypes.TransactionRefused, store.StoreId, occurredAt, data, Activity.Current?.Id));
     }
 }

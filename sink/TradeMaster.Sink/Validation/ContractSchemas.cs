@@ -28,7 +28,7 @@ public sealed class ContractSchemas
 
     public ContractSchemas(bool fastPath = true)
     {
-        var assembly = typeof(CloudEvent).Assembly;
+        var assembly = typeof(EventJson).Assembly;
         foreach (var type in EventTypes.All)
         {
             var resource = $"TradeMaster.Contracts.Schemas.{EventTypes.SchemaFileName(type)}";
