@@ -3,14 +3,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using TradeMaster.Bench.Reporting;
 using TradeMaster.Sink;
 using TradeMaster.Sink.Transform;
 using TradeMaster.Sink.Validation;
 
 namespace TradeMaster.Bench.Micro;
 
-public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, long PipelineEvents, double PipelineEventsPerSecond,
-    long PipelineAccepted, string? PipelineError);
+/// <param name="CpuWarmUp">How long the CPU-only measurement warmed up; <paramref name="CpuWarmUpSteady"/> false when it gave up at the cap.</param>
+/// <param name="CpuJit">JIT time during the measured CPU-only run (all threads; on one core it is taken from the sink).</param>
+public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, TimeSpan CpuWarmUp, bool CpuWarmUpSteady, TimeSpan CpuJit,
+    long PipelineEvents, double PipelineEventsPerSecond, long PipelineAccepted, string? PipelineError);
 
 /// <summary>
 /// Sink events/s on one core. Runs in a child process started under <c>taskset -c N</c>, so the runtime, the GC
@@ -41,6 +44,8 @@ public static class SinkThroughput
         var f = line[ResultPrefix.Length..].Split(' ').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         return new SinkThroughputResult(int.Parse(f["cpus"], CultureInfo.InvariantCulture),
             long.Parse(f["cpu_events"], CultureInfo.InvariantCulture), double.Parse(f["cpu_rate"], CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(double.Parse(f["cpu_warmup_s"], CultureInfo.InvariantCulture)), f["cpu_steady"] == "1",
+            TimeSpan.FromMilliseconds(double.Parse(f["cpu_jit_ms"], CultureInfo.InvariantCulture)),
             long.Parse(f["pipe_events"], CultureInfo.InvariantCulture), double.Parse(f["pipe_rate"], CultureInfo.InvariantCulture),
             long.Parse(f["pipe_accepted"], CultureInfo.InvariantCulture), f["pipe_error"] == "-" ? null : Uri.UnescapeDataString(f["pipe_error"]));
     }
@@ -66,7 +71,7 @@ public static class SinkThroughput
             error = $"{e.GetType().Name}: {e.Message}";
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events} cpu_rate={cpu:F0} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
+            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events} cpu_rate={cpu.Rate:F0} cpu_warmup_s={cpu.WarmUp.Time.TotalSeconds:F1} cpu_steady={(cpu.WarmUp.Steady ? 1 : 0)} cpu_jit_ms={cpu.Jit.TotalMilliseconds:F1} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
         return 0;
     }
 
@@ -74,13 +79,14 @@ public static class SinkThroughput
     /// The sink's per-event work on one thread, written as the lake writer writes: validate, transform into the
     /// batch buffer, and every 5,000 events one NDJSON file written and fsynced. No PostgreSQL dedupe.
     /// </summary>
-    private static double CpuOnly(byte[][] bodies, string directory)
+    private static (double Rate, WarmUpResult WarmUp, TimeSpan Jit) CpuOnly(byte[][] bodies, string directory)
     {
         Directory.CreateDirectory(directory);
         var validator = new EventValidator(new ContractSchemas(), Options.Create(new SinkOptions()), TimeProvider.System);
         var source = new MessageSource("inprocess", "transactions", null);
         var batch = new ArrayBufferWriter<byte>(16 << 20);
-        WarmUp(bodies, validator, source, batch);
+        var warmUp = WarmUp(bodies, validator, source, batch);
+        var jit = JitSample.Take();
         var started = Stopwatch.GetTimestamp();
         var files = 0;
         for (var i = 0; i < bodies.Length; i++)
@@ -100,28 +106,49 @@ public static class SinkThroughput
                 batch.ResetWrittenCount();
             }
         }
-        return bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var rate = bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return (rate, warmUp, (JitSample.Take() - jit).Time);
     }
 
     /// <summary>
-    /// Not measured: on one core the runtime takes seconds to replace the first code of the hot methods with
-    /// optimised (profile-guided) code, and a sink runs for days, so the figure is the steady state.
+    /// Not measured: the runtime replaces the first code of the hot methods with optimised (profile-guided) code, and
+    /// on one core it waits ten times longer for a quiet moment before each such step (DOTNET_TC_DelaySingleProcMultiplier),
+    /// so ten seconds were not enough: the measured run still executed instrumented code while the JIT took 11% of the
+    /// core. A sink runs for days, so the figure is the steady state: the warm-up lasts until the JIT spent less than
+    /// <see cref="SteadyJitPerSecond"/> in each of <see cref="SteadyWindows"/> consecutive one-second windows.
     /// </summary>
-    private static void WarmUp(byte[][] bodies, EventValidator validator, MessageSource source, ArrayBufferWriter<byte> batch)
+    private static WarmUpResult WarmUp(byte[][] bodies, EventValidator validator, MessageSource source, ArrayBufferWriter<byte> batch)
     {
-        var until = Stopwatch.GetTimestamp() + (long)(WarmUpTime.TotalSeconds * Stopwatch.Frequency);
-        for (var i = 0; i < 5_000 || Stopwatch.GetTimestamp() < until; i++)
+        var started = Stopwatch.GetTimestamp();
+        var window = Stopwatch.GetTimestamp();
+        var jit = JitSample.Take();
+        var quiet = 0;
+        for (var i = 0; ; i++)
         {
             using (var v = validator.Validate(bodies[i % bodies.Length], null))
             {
                 AnalyticsRow.Write(batch, v.Document!.RootElement, source, DateTimeOffset.UtcNow);
             }
             if (batch.WrittenCount > 8 << 20) batch.ResetWrittenCount();
+            if (Stopwatch.GetElapsedTime(window) < TimeSpan.FromSeconds(1)) continue;
+            var now = JitSample.Take();
+            quiet = (now - jit).Time < SteadyJitPerSecond ? quiet + 1 : 0;
+            (jit, window) = (now, Stopwatch.GetTimestamp());
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if ((quiet >= SteadyWindows && elapsed >= MinWarmUp) || elapsed >= MaxWarmUp)
+            {
+                batch.ResetWrittenCount();
+                return new WarmUpResult(elapsed, quiet >= SteadyWindows);
+            }
         }
-        batch.ResetWrittenCount();
     }
 
-    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(10);
+    private readonly record struct WarmUpResult(TimeSpan Time, bool Steady);
+
+    private static readonly TimeSpan SteadyJitPerSecond = TimeSpan.FromMilliseconds(2);
+    private const int SteadyWindows = 3;
+    private static readonly TimeSpan MinWarmUp = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// The real sink as the embedded mode runs it: SinkHandler (validate, transform) → LakeBatcher (5,000 / 2 s
