@@ -266,6 +266,9 @@ public static class Commands
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(await Machine.PostgresVersionAsync(target.ConnectionString))}"));
         using var soakMix = CreateMix(options);
         AnsiConsole.MarkupLine(Markup.Escape(MixLine(soakMix, options, target)));
+        // The pre-warm (until the JIT is steady, 60–100 s at a fifth of the rate) is not part of the run: sampled from
+        // its start, the "after warm-up" sample fell inside it, before the run's load and its generator's arrays.
+        await PrewarmAsync(target, soakMix, Prewarm(options), SteadyJit(options));
         var samples = new List<(double Seconds, long WorkingSet, long Heap)>();
         var clock = Stopwatch.StartNew();
         using var sampling = new CancellationTokenSource();
@@ -282,17 +285,17 @@ public static class Commands
                 try { await Task.Delay(TimeSpan.FromSeconds(30), sampling.Token); } catch (OperationCanceledException) { }
             }
         });
-        await PrewarmAsync(target, soakMix, Prewarm(options), SteadyJit(options));
         var (run, lake) = await RunEmbeddedAsync(target, soakMix, "soak", settings, options.Seconds("lake-deadline", 120));
         await sampling.CancelAsync();
         await sampler;
         Tables.Load([(run, lake)]);
-        var table = new Table().Title("[bold]Memory (whole process: host + load generator; after a full GC)[/]").AddColumns("t (s)", "Working set MiB", "Live heap MiB");
+        var table = new Table().Title("[bold]Memory (whole process: host + load generator; after a full GC)[/]").AddColumns("t (s) from the run's start", "Working set MiB", "Live heap MiB");
         foreach (var (t, ws, heap) in samples) table.AddRow($"{t:F0}", $"{ws / 1048576.0:F0}", $"{heap / 1048576.0:F0}");
         AnsiConsole.Write(table);
         // "Start" is the first sample after the warm-up (JIT, caches, pools filled); "end" the last sample of the run.
         var afterWarmup = samples.FirstOrDefault(s => s.Seconds >= settings.Warmup.TotalSeconds + 30);
-        var end = samples[^1];
+        // The last sample under load: the run goes on waiting for the lake after its window, with the load stopped.
+        var end = samples.LastOrDefault(s => s.Seconds <= (settings.Warmup + settings.Duration).TotalSeconds, samples[^1]);
         var targets = new Targets();
         if (afterWarmup.WorkingSet == 0 || end.Seconds < settings.Warmup.TotalSeconds + settings.Duration.TotalSeconds * 0.9)
         {
