@@ -25,6 +25,7 @@ public sealed partial class RefusalCodeDocumentationTests
         var page = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "refusal-codes.md"));
         Assert.Contains($"| `{code}` | {status} |", page, StringComparison.Ordinal);
         Assert.Equal(status == "404", RefusalCodes.IsNotFound(code));
+        Assert.Equal(int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), RefusalCodes.HttpStatus(code));
     }
 
     internal static string RepositoryRoot()

@@ -47,14 +47,9 @@ public static class DirectLedger
         });
 
     /// <summary>
-    /// The HTTP status the gateway would answer, as far as the mix tells them apart: a return the store does not know
-    /// (404) is not tried again, a refused one is (LedgerAnswers in the gateway).
+    /// The HTTP status the gateway would answer (201, or <see cref="RefusalCodes.HttpStatus"/>): the mix does not try
+    /// again a return the store does not know (404), and does a refused one.
     /// </summary>
-    private static int StatusOf(TransactionOutcome outcome) => outcome switch
-    {
-        { Accepted: true } => 201,
-        { Refusal.Code: var code } when RefusalCodes.IsNotFound(code) => 404,
-        { Refusal.Code: var code } when RefusalCodes.IsIdempotencyConflict(code) => 409,
-        _ => 422,
-    };
+    private static int StatusOf(TransactionOutcome outcome) =>
+        outcome.Accepted ? 201 : RefusalCodes.HttpStatus(outcome.Refusal?.Code ?? "");
 }

@@ -50,4 +50,10 @@ public static class RefusalCodes
     /// A conflict is not a business refusal: nothing was attempted, so it produces no event and no history row.
     /// </summary>
     public static bool IsIdempotencyConflict(string code) => code == TransactionIdConflict;
+
+    /// <summary>
+    /// The HTTP status a refusal is answered with: 409 for a transaction id used for a different request, 404 for
+    /// something named that does not exist, 422 for every business refusal.
+    /// </summary>
+    public static int HttpStatus(string code) => IsIdempotencyConflict(code) ? 409 : IsNotFound(code) ? 404 : 422;
 }

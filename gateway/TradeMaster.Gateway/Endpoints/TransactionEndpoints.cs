@@ -151,13 +151,12 @@ public static class LedgerAnswers
             return TypedResults.Created($"/api/v1/stores/{storeId}/transactions/{receipt.TransactionId}", receipt);
         }
         var refusal = outcome.Refusal ?? new Refusal("internal_error", "The ledger answered neither a receipt nor a refusal.");
-        var (status, section, title) = refusal.Code switch
+        var status = RefusalCodes.HttpStatus(refusal.Code);
+        var (section, title) = status switch
         {
-            _ when RefusalCodes.IsIdempotencyConflict(refusal.Code) =>
-                (StatusCodes.Status409Conflict, "15.5.10", "This transaction id was already used for a different request."),
-            _ when RefusalCodes.IsNotFound(refusal.Code) =>
-                (StatusCodes.Status404NotFound, "15.5.5", "Something the request names does not exist."),
-            _ => (StatusCodes.Status422UnprocessableEntity, "15.5.21", "The ledger refused the transaction."),
+            StatusCodes.Status409Conflict => ("15.5.10", "This transaction id was already used for a different request."),
+            StatusCodes.Status404NotFound => ("15.5.5", "Something the request names does not exist."),
+            _ => ("15.5.21", "The ledger refused the transaction."),
         };
         var problem = new ProblemDetails
         {
