@@ -292,9 +292,9 @@ public static class Commands
         var table = new Table().Title("[bold]Memory (whole process: host + load generator; after a full GC)[/]").AddColumns("t (s) from the run's start", "Working set MiB", "Live heap MiB");
         foreach (var (t, ws, heap) in samples) table.AddRow($"{t:F0}", $"{ws / 1048576.0:F0}", $"{heap / 1048576.0:F0}");
         AnsiConsole.Write(table);
-        // "Start" is the first sample after the warm-up (JIT, caches, pools filled); "end" the last sample of the run.
+        // "Start" is the first sample 30 s after the warm-up (JIT, caches, pools filled); "end" the last sample under
+        // load (the run goes on waiting for the lake after its window, with the load stopped).
         var afterWarmup = samples.FirstOrDefault(s => s.Seconds >= settings.Warmup.TotalSeconds + 30);
-        // The last sample under load: the run goes on waiting for the lake after its window, with the load stopped.
         var end = samples.LastOrDefault(s => s.Seconds <= (settings.Warmup + settings.Duration).TotalSeconds, samples[^1]);
         var targets = new Targets();
         if (afterWarmup.WorkingSet == 0 || end.Seconds < settings.Warmup.TotalSeconds + settings.Duration.TotalSeconds * 0.9)
