@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.Runtime;
 using TradeMaster.Contracts.Events;
 using TradeMaster.Contracts.Grains;
 using TradeMaster.Contracts.Ledger;
@@ -37,6 +38,25 @@ public sealed class LedgerTests(LedgerFixture fixture) : IClassFixture<LedgerFix
             TimeSpan.FromSeconds(10), "the sale reaches the history tables");
         Assert.Equal(1L, await fixture.Host.ScalarAsync<long>("select count(*) from sale_lines where transaction_id = $1", outcome.TransactionId));
         Assert.Equal(before.CopiesForSale - 2, await fixture.Host.ScalarAsync<int>("select copies_for_sale from stock where store_id = $1 and item_id = $2", Store, item));
+    }
+
+    [Fact]
+    public async Task Reference_IsTheGrainGetGrainNames_AndCallsIt()
+    {
+        foreach (var key in new long[] { Store, 2, 0, long.MaxValue })
+        {
+            var expected = (GrainReference)(object)fixture.Grains.GetGrain<IStoreGrain>(key);
+            var actual = (GrainReference)(object)fixture.Grains.Reference<IStoreGrain>(key);
+            Assert.Equal(expected.GrainId, actual.GrainId);
+            Assert.Equal(expected.InterfaceType, actual.InterfaceType);
+            Assert.Equal(expected, actual);
+        }
+        var customer = (await fixture.CustomersAsync(1))[0];
+        Assert.Equal((GrainReference)(object)fixture.Grains.GetGrain<ICustomerGrain>(customer),
+            (GrainReference)(object)fixture.Grains.Reference<ICustomerGrain>(customer));
+        var item = await fixture.SaleItemAsync(Store, minCopies: 1);
+        Assert.Equal((await fixture.Grains.GetGrain<IStoreGrain>(Store).GetStockAsync(item))!.CopiesForSale,
+            (await fixture.Grains.Reference<IStoreGrain>(Store).GetStockAsync(item))!.CopiesForSale);
     }
 
     [Fact]

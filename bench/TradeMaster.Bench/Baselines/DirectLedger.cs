@@ -18,7 +18,7 @@ public static class DirectLedger
             var request = mix.Next();
             // Malformed traffic (--malformed) is the gateway's and the sink's to refuse; there is no command to call with.
             while (request.Command is null) request = mix.Next();
-            var store = grains.GetGrain<IStoreGrain>(request.StoreId);
+            var store = grains.Reference<IStoreGrain>(request.StoreId);
             TransactionOutcome outcome;
             try
             {
@@ -42,7 +42,7 @@ public static class DirectLedger
     public static Task<ClosedLoopResult> RunNaiveAsync(IGrainFactory grains, int concurrency, int grainCount, TimeSpan warmup, TimeSpan duration) =>
         ClosedLoop.RunAsync($"Naive ledger, {grainCount} grains (1 write/tx)", concurrency, warmup, duration, async (worker, n) =>
         {
-            var grain = grains.GetGrain<INaiveLedgerGrain>(1_000_000 + (worker % grainCount));
+            var grain = grains.Reference<INaiveLedgerGrain>(1_000_000 + (worker % grainCount));
             await grain.SellAsync((int)(n % 50) + 1, 1);
         });
 

@@ -35,4 +35,10 @@ public class LedgerApplyBenchmarks
     [Benchmark]
     public int PriceCheckAndBuildEvent() =>
         PriceAndCheckStock() ? _events.Sale(Guid.CreateVersion7(), DateTimeOffset.UtcNow).Length : 0;
+
+    /// <summary>The request fingerprint every new transaction id costs (web JSON + SHA-256).</summary>
+    [Benchmark]
+    public string SaleFingerprint() => Fingerprint.Of(1, SaleCommand());
+
+    private SaleCommand SaleCommand() => new(Guid.CreateVersion7(), 17, 42, _lines, new PaymentRequest(PaymentMethod.CreditCard, 3));
 }

@@ -65,19 +65,19 @@ internal static class TransactionEndpoints
         [FromServices] IGrainFactory grains, [FromServices] IOptions<GatewayOptions> options) =>
         HandleAsync(context, options.Value, TransactionKind.Sale, storeId,
             (body, key, errors) => requests.ParseSale(body, key, errors),
-            command => grains.GetGrain<IStoreGrain>(storeId).SellAsync(command), command => command.TransactionId);
+            command => grains.Reference<IStoreGrain>(storeId).SellAsync(command), command => command.TransactionId);
 
     private static Task<IResult> RentAsync(int storeId, HttpContext context, [FromServices] TransactionRequests requests,
         [FromServices] IGrainFactory grains, [FromServices] IOptions<GatewayOptions> options) =>
         HandleAsync(context, options.Value, TransactionKind.Rental, storeId,
             (body, key, errors) => requests.ParseRental(body, key, errors),
-            command => grains.GetGrain<IStoreGrain>(storeId).RentAsync(command), command => command.TransactionId);
+            command => grains.Reference<IStoreGrain>(storeId).RentAsync(command), command => command.TransactionId);
 
     private static Task<IResult> ReturnAsync(int storeId, HttpContext context, [FromServices] TransactionRequests requests,
         [FromServices] IGrainFactory grains, [FromServices] IOptions<GatewayOptions> options) =>
         HandleAsync(context, options.Value, TransactionKind.Return, storeId,
             (body, key, errors) => requests.ParseReturn(body, key, errors),
-            command => grains.GetGrain<IStoreGrain>(storeId).ReturnAsync(command), command => command.TransactionId);
+            command => grains.Reference<IStoreGrain>(storeId).ReturnAsync(command), command => command.TransactionId);
 
     private static async Task<IResult> HandleAsync<TCommand>(
         HttpContext context, GatewayOptions options, TransactionKind kind, int storeId,

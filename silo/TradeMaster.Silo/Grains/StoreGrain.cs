@@ -282,7 +282,7 @@ public sealed partial class StoreGrain(
         Refusal? limitRefusal;
         try
         {
-            limitRefusal = await GrainFactory.GetGrain<ICustomerGrain>(command.CustomerId).ReserveRentalAsync(
+            limitRefusal = await GrainFactory.Reference<ICustomerGrain>(command.CustomerId).ReserveRentalAsync(
                 new RentalReservation(command.TransactionId, StoreId, copies.Values.Sum(), startedAt, dueDate));
         }
         finally
@@ -379,7 +379,7 @@ public sealed partial class StoreGrain(
     private async Task<CustomerProfile> GetCustomerProfileAsync(int customerId)
     {
         if (_customers.TryGetValue(customerId, out var cached) && time.GetUtcNow() - cached.At < CustomerProfileTtl) return cached.Profile;
-        var profile = await GrainFactory.GetGrain<ICustomerGrain>(customerId).GetProfileAsync();
+        var profile = await GrainFactory.Reference<ICustomerGrain>(customerId).GetProfileAsync();
         if (_customers.Count > 10_000) _customers.Clear();
         _customers[customerId] = (profile, time.GetUtcNow());
         return profile;
@@ -582,7 +582,7 @@ public sealed partial class StoreGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<ICustomerGrain>(customerId).ConfirmRentalAsync(rentalId);
+            await GrainFactory.Reference<ICustomerGrain>(customerId).ConfirmRentalAsync(rentalId);
         }
         catch (Exception e)
         {
@@ -616,7 +616,7 @@ public sealed partial class StoreGrain(
         if (_customerPending.Count == 0) return false;
         var batch = _customerPending.GetRange(0, Math.Min(_customerPending.Count, _options.PublishBatchSize));
         // Closing is idempotent on the customer's side, so a repeat after a failure changes nothing.
-        await Task.WhenAll(batch.Select(r => GrainFactory.GetGrain<ICustomerGrain>(r.CustomerId!.Value)
+        await Task.WhenAll(batch.Select(r => GrainFactory.Reference<ICustomerGrain>(r.CustomerId!.Value)
             .CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee)));
         await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
         _customerPending.RemoveRange(0, batch.Count);
