@@ -49,10 +49,10 @@ public static class Tables
     public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
     {
         var table = new Table().Title("[bold]Baselines (closed loop, same concurrency)[/]")
-            .AddColumns("Baseline", "Concurrency", "Window", "Ops/s", "p50 ms", "p99 ms", "max ms", "Errors", "JIT s in window");
+            .AddColumns("Baseline", "Concurrency", "Warm-up", "Window", "Ops/s", "p50 ms", "p99 ms", "max ms", "Errors", "JIT s in window");
         foreach (var r in results)
         {
-            table.AddRow(Markup.Escape(r.Label), N(r.Concurrency), $"{r.Duration.TotalSeconds:F0} s", N(r.PerSecond), N(r.Ms(50), "F1"), N(r.Ms(99), "F1"),
+            table.AddRow(Markup.Escape(r.Label), N(r.Concurrency), r.Warmup is { } w ? $"{w.TotalSeconds:F0} s" : "—", $"{r.Duration.TotalSeconds:F0} s", N(r.PerSecond), N(r.Ms(50), "F1"), N(r.Ms(99), "F1"),
                 N(r.LatencyMicros.TotalCount == 0 ? double.NaN : r.LatencyMicros.GetMaxValue() / 1000.0, "F1"),
                 r.Errors == 0 ? "0" : Markup.Escape($"{r.Errors:N0} ({r.FirstError})"),
                 r.WindowJit is { } jit ? jit.Time.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) : "—");
