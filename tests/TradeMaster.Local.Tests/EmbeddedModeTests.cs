@@ -111,6 +111,8 @@ public sealed class EmbeddedModeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(summary.GetProperty("refused").EnumerateObject().Sum(e => e.Value.GetInt32()), Events("com.trademaster.transaction.refused.v1"));
         Assert.Equal(summary.GetProperty("malformedEvents").GetInt32(), lake.GetProperty("rejected").GetInt32());
         Assert.True(Accepted("sale") > 0);
+        // Which requests are malformed depends on the seed alone (TrafficMix), so this holds on every run: with the
+        // default seed the first 60 requests hold 4 malformed events, the first 160 hold 8.
         Assert.True(lake.GetProperty("rejected").GetInt32() > 0, "the simulation sends some malformed events");
     }
 

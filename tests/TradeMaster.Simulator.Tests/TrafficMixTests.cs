@@ -344,6 +344,23 @@ public sealed partial class TrafficMixTests
     }
 
     [Fact]
+    public void Next_MalformedRequests_AreTheSameWhateverTheAnswers()
+    {
+        // A run whose rentals are all refused sends no returns, one whose rentals are accepted does: different
+        // transactions, the same malformed ones at the same positions (the local simulation's test counts on it).
+        static List<(long, TrafficKind)> Malformed(List<SimulatedRequest> requests) =>
+            [.. requests.Where(r => r.IsMalformed).Select(r => (r.Sequence, r.Kind))];
+        var accepted = Mixes.Drive(Mixes.Create(malformedShare: 0.03, runId: Guid.NewGuid()), 3_000);
+        var refused = Mixes.Drive(Mixes.Create(malformedShare: 0.03, runId: Guid.NewGuid()), 3_000,
+            status: r => r.IsMalformed ? 400 : r.Kind == TrafficKind.Rental ? 409 : 201);
+
+        Assert.NotEqual(accepted.Count(r => r.Kind == TrafficKind.Return), refused.Count(r => r.Kind == TrafficKind.Return));
+        Assert.Equal(Malformed(accepted), Malformed(refused));
+        Assert.Contains(Malformed(accepted), m => m.Item2 == TrafficKind.MalformedEvent);
+        Assert.Contains(Malformed(accepted), m => m.Item2 == TrafficKind.MalformedRequest);
+    }
+
+    [Fact]
     public void Next_NoMalformedShare_SendsOnlyTransactions()
     {
         using var mix = Mixes.Create(malformedShare: 0);

@@ -54,6 +54,7 @@ public sealed class TrafficMix : IDisposable
     private readonly Lock _gate = new();
     private readonly Faker _faker;
     private readonly Random _ids;
+    private readonly Random _malformedDraws;
     private readonly TimeProvider _time;
     private readonly double _malformedShare;
     private readonly SeedCatalog _catalog;
@@ -74,6 +75,7 @@ public sealed class TrafficMix : IDisposable
         if (options.MalformedShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "MalformedShare is a share from 0 to 1.");
         _faker = new Faker("pt_BR") { Random = new Randomizer(options.Seed) };
         _ids = new Random(IdSeed(options.Seed, options.RunId));
+        _malformedDraws = new Random(unchecked(options.Seed * 31 + 0x6D616C66));
         _time = options.Time;
         _malformedShare = options.MalformedShare;
         _catalog = new SeedCatalog(seedData, _faker.Random);
@@ -119,10 +121,18 @@ public sealed class TrafficMix : IDisposable
         {
             var sequence = _sequence++;
             var random = _faker.Random;
-            if (_malformedShare > 0 && random.Double() < _malformedShare)
+            if (_malformedShare > 0)
             {
-                var anyStore = PickStore();
-                return random.Bool() ? _malformed.Request(sequence, anyStore) : _malformed.Event(sequence, anyStore);
+                // From a stream of their own, two draws a request: which requests are malformed, and which of those
+                // are events, depends on the seed and the sequence alone, not on the answers the mix has seen (they
+                // decide the returns), so a run of N requests always carries the same malformed ones.
+                var malformed = _malformedDraws.NextDouble() < _malformedShare;
+                var asRequest = _malformedDraws.Next(2) == 0;
+                if (malformed)
+                {
+                    var anyStore = PickStore();
+                    return asRequest ? _malformed.Request(sequence, anyStore) : _malformed.Event(sequence, anyStore);
+                }
             }
             var storeIndex = random.WeightedRandom(_storeIndexes, _storeWeights);
             var store = _stores[storeIndex];
