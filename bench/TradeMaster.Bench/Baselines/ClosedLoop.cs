@@ -38,13 +38,11 @@ public static class ClosedLoop
         var jit = Task.Run(async () =>
         {
             await Task.Delay(warmup);
-            var previous = JitSample.Take();
+            var quiet = new JitQuiet(SteadyJitPerSecond);
             for (var extra = TimeSpan.Zero; extra < MaxWarmupExtension; extra += TimeSpan.FromSeconds(1))
             {
                 await Task.Delay(TimeSpan.FromSeconds(1));
-                var now = JitSample.Take();
-                if ((now - previous).Time < SteadyJitPerSecond) break;
-                previous = now;
+                if (quiet.Close() >= 1) break;
             }
             var atStart = JitSample.Take();
             var opened = Stopwatch.GetTimestamp();

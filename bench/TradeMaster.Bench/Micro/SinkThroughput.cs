@@ -121,8 +121,7 @@ public static class SinkThroughput
     {
         var started = Stopwatch.GetTimestamp();
         var window = Stopwatch.GetTimestamp();
-        var jit = JitSample.Take();
-        var quiet = 0;
+        var quiet = new JitQuiet(SteadyJitPerSecond);
         for (var i = 0; ; i++)
         {
             using (var v = validator.Validate(bodies[i % bodies.Length], null))
@@ -131,14 +130,13 @@ public static class SinkThroughput
             }
             if (batch.WrittenCount > 8 << 20) batch.ResetWrittenCount();
             if (Stopwatch.GetElapsedTime(window) < TimeSpan.FromSeconds(1)) continue;
-            var now = JitSample.Take();
-            quiet = (now - jit).Time < SteadyJitPerSecond ? quiet + 1 : 0;
-            (jit, window) = (now, Stopwatch.GetTimestamp());
+            var steady = quiet.Close() >= SteadyWindows;
+            window = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(started);
-            if ((quiet >= SteadyWindows && elapsed >= MinWarmUp) || elapsed >= MaxWarmUp)
+            if ((steady && elapsed >= MinWarmUp) || elapsed >= MaxWarmUp)
             {
                 batch.ResetWrittenCount();
-                return new WarmUpResult(elapsed, quiet >= SteadyWindows);
+                return new WarmUpResult(elapsed, steady);
             }
         }
     }
