@@ -15,6 +15,7 @@ namespace TradeMaster.Sink.Tests;
 public sealed class FastPathTests
 {
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     // Pieces of text that make the personal-data regexes fire, nearly fire, or look like the ids, keys and
     // timestamps every event carries.
@@ -57,14 +58,37 @@ public sealed class FastPathTests
             PersonalData.ScanText(text, "$", errors);
             if (errors.Count == 0) continue;
             found++;
-            // Both as the ledger writes it (non-ASCII and '+' escaped) and as raw UTF-8.
+            // Both as the ledger writes it (non-ASCII and '+' escaped) and as raw UTF-8, alone and as a value
+            // among others.
             foreach (var json in new[] { JsonSerializer.Serialize(text), JsonSerializer.Serialize(text, Relaxed) })
             {
-                using var doc = JsonDocument.Parse(json);
-                Assert.True(PersonalData.MayHoldAny(doc.RootElement), $"The pre-check missed {string.Join(",", errors.Select(e => e.Code))} in {json}");
+                foreach (var message in new[] { json, $$"""{"id": 1, "note" : {{json}}, "n":[2.5,{{json}}]}""" })
+                {
+                    Assert.True(PersonalData.MayHoldAny(Encoding.UTF8.GetBytes(message)), $"The pre-check missed {string.Join(",", errors.Select(e => e.Code))} in {message}");
+                }
             }
         }
         Assert.True(found > 3_000, $"only {found} texts held personal data: the generator does not exercise the regexes");
+    }
+
+    [Theory]
+    [InlineData("""{"\u0063pf": "x"}""", true)]
+    [InlineData("""{"CPF" : 1}""", true)]
+    [InlineData("""{"cpfs": 1, "customer_cpf_hash": "x"}""", false)]
+    [InlineData("""{"n": 52998224725}""", true)]
+    [InlineData("""[529982247.25, -52998224725, 5.2998224725e10, 52998224726]""", false)]
+    [InlineData("""{"a": "say \"529.982.247-25\""}""", true)]
+    [InlineData("""{"a": "S\u00E3o Paulo \u0028 \"quoted\" \\"}""", true)]
+    [InlineData("""{"a": "S\u00E3o Paulo", "b": "\"quoted\" \\ 0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"}""", false)]
+    public void PersonalDataPrecheck_Text_FindsNamesNumbersAndEscapedStrings(string json, bool mayHold)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Assert.Equal(mayHold, PersonalData.MayHoldAny(bytes));
+        using var doc = JsonDocument.Parse(bytes);
+        var reported = new List<ValidationError>();
+        PersonalData.Report(doc.RootElement, "$", reported);
+        // A verdict of "clean" must be the reporting pass's too (the reverse need not hold: "(" alone is no phone).
+        if (!mayHold) Assert.Empty(reported);
     }
 
     [Fact]
@@ -77,11 +101,16 @@ public sealed class FastPathTests
         {
             var e = JsonNode.Parse(samples[random.Next(samples.Count)].ToJsonString())!.AsObject();
             Mutate(e, random, i);
-            var bytes = random.Next(2) == 0 ? Encoding.UTF8.GetBytes(e.ToJsonString()) : Encoding.UTF8.GetBytes(e.ToJsonString(Relaxed));
+            var bytes = Encoding.UTF8.GetBytes(random.Next(3) switch
+            {
+                0 => e.ToJsonString(),
+                1 => e.ToJsonString(Relaxed),
+                _ => e.ToJsonString(Indented),
+            });
             using var doc = JsonDocument.Parse(bytes);
             var fast = new List<ValidationError>();
             var reported = new List<ValidationError>();
-            PersonalData.Scan(doc.RootElement, "$", fast);
+            PersonalData.Scan(bytes, doc.RootElement, "$", fast);
             PersonalData.Report(doc.RootElement, "$", reported);
             Assert.Equal(reported, fast);
             if (reported.Count > 0) flagged++;

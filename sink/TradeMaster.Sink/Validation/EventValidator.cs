@@ -132,7 +132,7 @@ public sealed class EventValidator
             Merge(schemaErrors, ruleErrors, errors);
         }
 
-        PersonalData.Scan(root, "$", errors);
+        PersonalData.Scan(body.Span, root, "$", errors);
         return new ValidatedMessage(document, id, type, errors);
     }
 

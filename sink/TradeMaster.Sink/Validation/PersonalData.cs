@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -38,53 +40,102 @@ internal static partial class PersonalData
     private static partial Regex BareMobile();
 
     /// <summary>
-    /// Adds an error for every piece of personal data in <paramref name="element"/>. A verdict-only pass that
-    /// allocates nothing answers "clean" for nearly every message; only when it finds something that could be
-    /// personal data does the reporting pass (which spells out paths and runs the regexes) look again.
+    /// Adds an error for every piece of personal data in a whole message: <paramref name="root"/>, parsed from
+    /// <paramref name="json"/>. A verdict-only pass over the bytes, which allocates nothing and does not walk the
+    /// document, answers "clean" for nearly every message; only when it finds something that could be personal
+    /// data does the reporting pass (which spells out paths and runs the regexes) look again.
     /// </summary>
-    public static void Scan(JsonElement element, string path, List<ValidationError> errors)
+    public static void Scan(ReadOnlySpan<byte> json, JsonElement root, string path, List<ValidationError> errors)
     {
-        if (MayHoldAny(element)) Report(element, path, errors);
+        if (MayHoldAny(json)) Report(root, path, errors);
     }
 
     /// <summary>The reporting pass alone: visits everything, spells out paths, runs the regexes.</summary>
     internal static void Report(JsonElement element, string path, List<ValidationError> errors) =>
         Scan(element, new PathNode(null, path, -1), errors);
 
+    // Outside strings, only a string or a number can hold anything.
+    private static readonly SearchValues<byte> TokenStarts = SearchValues.Create("\"-0123456789"u8);
+    private static readonly SearchValues<byte> StringEnds = SearchValues.Create("\"\\"u8);
+    private static readonly SearchValues<byte> NumberChars = SearchValues.Create("-+.0123456789eE"u8);
+
     /// <summary>
-    /// False only when <see cref="Scan(JsonElement, PathNode, List{ValidationError})"/> would add nothing: every
-    /// test here is a necessary condition of one of its findings (a test keeps that so on random text).
+    /// False only when the reporting pass would add nothing, on the text of a well-formed JSON document (the
+    /// caller parsed it): every property name, string and number is found by scanning the bytes, and every test
+    /// on it is a necessary condition of one of the reporting pass's findings (a test keeps that so on random
+    /// text and mutated events).
     /// </summary>
-    internal static bool MayHoldAny(JsonElement element)
+    internal static bool MayHoldAny(ReadOnlySpan<byte> json)
     {
-        switch (element.ValueKind)
+        var i = 0;
+        while (true)
         {
-            case JsonValueKind.Object:
-                foreach (var p in element.EnumerateObject())
-                {
-                    if (IsForbiddenName(p) || MayHoldAny(p.Value)) return true;
-                }
-                return false;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (MayHoldAny(item)) return true;
-                }
-                return false;
-            case JsonValueKind.String:
-                return MayHoldPersonalData(element);
-            case JsonValueKind.Number:
-                return element.TryGetInt64(out var n) && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n);
-            default:
-                return false;
+            var next = json[i..].IndexOfAny(TokenStarts);
+            if (next < 0) return false;
+            i += next;
+            if (json[i] != (byte)'"')
+            {
+                var length = json[i..].IndexOfAnyExcept(NumberChars);
+                var number = length < 0 ? json[i..] : json.Slice(i, length);
+                // The reporting pass asks JsonElement.TryGetInt64, which reads what Utf8Parser reads; below nine
+                // characters a number is under 100,000,000.
+                if (number.Length >= 9 && Utf8Parser.TryParse(number, out long n, out var consumed) && consumed == number.Length
+                    && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n)) return true;
+                i += number.Length;
+                continue;
+            }
+
+            // A string: its end is the first quote not escaped.
+            var start = i + 1;
+            var end = start;
+            var escaped = false;
+            while (true)
+            {
+                var at = json[end..].IndexOfAny(StringEnds);
+                if (at < 0) return true; // not the well-formed text the caller promised: let the reporting pass decide
+                end += at;
+                if (json[end] == (byte)'"') break;
+                escaped = true;
+                end += 2; // the backslash and the character it escapes (a \u escape's hex digits are no quote)
+            }
+            i = end + 1;
+            var raw = json[start..end];
+            var colon = json[i..].IndexOfAnyExcept(" \t\r\n"u8);
+            if (colon >= 0 && json[i + colon] == (byte)':')
+            {
+                if (IsForbiddenName(raw, escaped, json[(start - 1)..i])) return true;
+                continue;
+            }
+            if (escaped ? EscapedMayHold(json[(start - 1)..i]) : MayHoldPersonalData(raw) && MayMatchText(raw)) return true;
         }
     }
 
-    private static bool MayHoldPersonalData(JsonElement text)
+    /// <summary>The string's text decoded, as the reporting pass decodes it (longer than 512 bytes: yes).</summary>
+    private static bool EscapedMayHold(ReadOnlySpan<byte> quoted)
     {
         Span<byte> buffer = stackalloc byte[512];
-        if (!CanonicalText.TryGetUtf8(text, buffer, out var utf8)) return true;
-        return MayHoldPersonalData(utf8) && MayMatchText(utf8);
+        if (quoted.Length - 2 > buffer.Length) return true;
+        var reader = new Utf8JsonReader(quoted);
+        reader.Read();
+        var text = buffer[..reader.CopyString(buffer)];
+        return MayHoldPersonalData(text) && MayMatchText(text);
+    }
+
+    /// <param name="quoted">The name with its quotes, for decoding when it is escaped.</param>
+    private static bool IsForbiddenName(ReadOnlySpan<byte> raw, bool escaped, ReadOnlySpan<byte> quoted)
+    {
+        if (escaped)
+        {
+            var reader = new Utf8JsonReader(quoted);
+            reader.Read();
+            return ForbiddenNames.Contains(reader.GetString()!);
+        }
+        if (raw.Length > 16) return false;
+        foreach (var name in ForbiddenUtf8)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(raw, name)) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -176,13 +227,8 @@ internal static partial class PersonalData
     private static bool IsForbiddenName(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        if (raw.IndexOf((byte)'\\') >= 0) return ForbiddenNames.Contains(property.Name); // escaped: decode to be sure
-        if (raw.Length > 16) return false;
-        foreach (var name in ForbiddenUtf8)
-        {
-            if (System.Text.Ascii.EqualsIgnoreCase(raw, name)) return true;
-        }
-        return false;
+        // Escaped: decode to be sure.
+        return raw.IndexOf((byte)'\\') >= 0 ? ForbiddenNames.Contains(property.Name) : IsForbiddenName(raw, escaped: false, default);
     }
 
     /// <summary>Only strings with an '@', 8+ digits, or an escape (which could hide either) are worth decoding.</summary>
