@@ -221,6 +221,31 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public void TryMoneyText_RandomNumbers_IsDecimalF2WhereverItAnswers()
+    {
+        var random = new Random(77);
+        Span<byte> text = stackalloc byte[40];
+        var answered = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var number = random.Next(6) switch
+            {
+                0 => random.Next(0, 1000).ToString(CultureInfo.InvariantCulture),
+                1 => (random.Next(0, 100_000) / 100m).ToString(CultureInfo.InvariantCulture),
+                2 => (random.Next(0, 100_000) / 10m).ToString(CultureInfo.InvariantCulture),
+                3 => (random.Next(-100_000, 100_000) / 1000m).ToString(CultureInfo.InvariantCulture),
+                4 => random.NextInt64().ToString(CultureInfo.InvariantCulture) + random.Next(100).ToString(CultureInfo.InvariantCulture) + ".5",
+                _ => random.Next(1, 100).ToString(CultureInfo.InvariantCulture) + "e" + random.Next(0, 3).ToString(CultureInfo.InvariantCulture),
+            };
+            using var doc = JsonDocument.Parse(number);
+            if (!Transform.AnalyticsRow.TryMoneyText(Encoding.UTF8.GetBytes(number), text, out var n)) continue;
+            answered++;
+            Assert.Equal(doc.RootElement.GetDecimal().ToString("F2", CultureInfo.InvariantCulture), Encoding.UTF8.GetString(text[..n]));
+        }
+        Assert.InRange(answered, 8_000, 16_000);
+    }
+
+    [Fact]
     public void FastSchema_RandomMutationsOfValidEvents_AgreesWithNJsonSchema()
     {
         var random = new Random(1234);

@@ -20,7 +20,10 @@ internal static partial class PersonalData
         "mobile", "rg", "birth_date", "date_of_birth", "data_nascimento", "address", "endereco",
     };
 
-    private static readonly byte[][] ForbiddenUtf8 = [.. ForbiddenNames.Select(System.Text.Encoding.ASCII.GetBytes)];
+    // The names as ASCII bytes, by length: an event's sixty-odd property names are each compared with the one or
+    // two forbidden names of the same length, not all sixteen.
+    private static readonly byte[][][] ForbiddenUtf8ByLength = [.. Enumerable.Range(0, ForbiddenNames.Max(n => n.Length) + 1)
+        .Select(length => ForbiddenNames.Where(n => n.Length == length).Select(System.Text.Encoding.ASCII.GetBytes).ToArray())];
 
     [GeneratedRegex(@"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex FormattedCpf();
@@ -130,8 +133,8 @@ internal static partial class PersonalData
             reader.Read();
             return ForbiddenNames.Contains(reader.GetString()!);
         }
-        if (raw.Length > 16) return false;
-        foreach (var name in ForbiddenUtf8)
+        if (raw.Length >= ForbiddenUtf8ByLength.Length) return false;
+        foreach (var name in ForbiddenUtf8ByLength[raw.Length])
         {
             if (System.Text.Ascii.EqualsIgnoreCase(raw, name)) return true;
         }
