@@ -39,6 +39,10 @@ public sealed class EventValidator
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
 
+    private enum EnvelopeField { SpecVersion, Id, Source, Type, DataContentType, Time, Data, DataBase64 }
+
+    private static readonly JsonFields<EnvelopeField> EnvelopeFields = new("specversion", "id", "source", "type", "datacontenttype", "time", "data", "data_base64");
+
     private static readonly Dictionary<string, string> KnownTypeRoots =
         EventTypes.All.ToDictionary(t => t[..t.LastIndexOf(".v", StringComparison.Ordinal)], t => t, StringComparer.Ordinal);
 
@@ -81,18 +85,20 @@ public sealed class EventValidator
             return new ValidatedMessage(document, null, null, errors);
         }
 
-        var specVersion = RequiredString(root, "specversion", errors);
+        var envelope = new JsonSlots();
+        EnvelopeFields.Read(root, ref envelope);
+        var specVersion = RequiredString(envelope.Get(EnvelopeField.SpecVersion), "specversion", errors);
         if (specVersion is not null && specVersion != "1.0")
         {
             errors.Add(new ValidationError(ValidationCodes.SpecVersionUnsupported, "$.specversion", $"CloudEvents specversion '{specVersion}' is not 1.0."));
         }
-        var id = RequiredString(root, "id", errors);
+        var id = RequiredString(envelope.Get(EnvelopeField.Id), "id", errors);
         if (id is not null && !TransactionRules.IsCanonicalUuid(id))
         {
             errors.Add(new ValidationError(ValidationCodes.EventIdInvalid, "$.id", "TradeMaster event ids are UUIDs (8-4-4-4-12)."));
         }
-        RequiredString(root, "source", errors);
-        var type = RequiredString(root, "type", errors);
+        RequiredString(envelope.Get(EnvelopeField.Source), "source", errors);
+        var type = RequiredString(envelope.Get(EnvelopeField.Type), "type", errors);
         string? knownType = null;
         if (type is not null)
         {
@@ -109,19 +115,20 @@ public sealed class EventValidator
                     : new ValidationError(ValidationCodes.EventTypeUnknown, "$.type", $"'{type}' is not a TradeMaster event type."));
             }
         }
-        if (root.TryGetProperty("datacontenttype"u8, out var dct)
+        if (envelope.Get(EnvelopeField.DataContentType) is { ValueKind: not JsonValueKind.Undefined } dct
             && (dct.ValueKind != JsonValueKind.String || (!dct.ValueEquals("application/json"u8) && !IsPlainJson(dct.GetString()!))))
         {
             errors.Add(new ValidationError(ValidationCodes.DataContentTypeUnsupported, "$.datacontenttype", "Event data must be application/json."));
         }
-        if (root.TryGetProperty("time", out var time) && (time.ValueKind != JsonValueKind.String || !time.TryGetDateTimeOffset(out _)))
+        if (envelope.Get(EnvelopeField.Time) is { ValueKind: not JsonValueKind.Undefined } time && (time.ValueKind != JsonValueKind.String || !time.TryGetDateTimeOffset(out _)))
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$.time", "time must be an RFC 3339 timestamp."));
         }
-        if (!root.TryGetProperty("data", out var data))
+        var data = envelope.Get(EnvelopeField.Data);
+        if (data.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$.data",
-                root.TryGetProperty("data_base64", out _) ? "Binary data (data_base64) is not accepted: data must be JSON." : "The CloudEvent has no data."));
+                envelope.Get(EnvelopeField.DataBase64).ValueKind != JsonValueKind.Undefined ? "Binary data (data_base64) is not accepted: data must be JSON." : "The CloudEvent has no data."));
         }
         else if (knownType is not null)
         {
@@ -151,9 +158,9 @@ public sealed class EventValidator
         errors.AddRange(ruleErrors);
     }
 
-    private static string? RequiredString(JsonElement root, string name, List<ValidationError> errors)
+    private static string? RequiredString(JsonElement value, string name, List<ValidationError> errors)
     {
-        if (!root.TryGetProperty(name, out var value))
+        if (value.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$." + name, $"The CloudEvent attribute '{name}' is missing."));
             return null;

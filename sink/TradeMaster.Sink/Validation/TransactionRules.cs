@@ -14,26 +14,40 @@ internal sealed class TransactionRules(ValidationOptions options)
 {
     private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
 
+    // The data object and each line are read once into slots: a rule's look-up is then an index, not a scan of the
+    // object's properties (a dozen look-ups on the data object, six on each line).
+    private enum DataField { TransactionId, OccurredAt, LocalDate, Store, Employee, RentalId, Lines, Currency, Rental, Total, Payment, Return }
+
+    private static readonly JsonFields<DataField> DataFields = new("transaction_id", "occurred_at", "local_date", "store", "employee", "rental_id",
+        "lines", "currency", "rental", "total", "payment", "return");
+
+    private enum LineField { LineNumber, ItemId, Quantity, UnitPrice, Discount, LineTotal, DailyPrice }
+
+    private static readonly JsonFields<LineField> LineFields = new("line_number", "item_id", "quantity", "unit_price", "discount", "line_total", "daily_price");
+
     public void Check(string type, JsonElement data, DateTimeOffset now, List<ValidationError> errors)
     {
         if (data.ValueKind != JsonValueKind.Object) return;
+        var d = new JsonSlots();
+        DataFields.Read(data, ref d);
 
-        CheckUuid(data, "transaction_id"u8, "$.data.transaction_id", errors);
-        var occurredAt = CheckClock(data, now, errors);
-        CheckLocalDate(data, occurredAt, errors);
-        if (data.TryGetProperty("store"u8, out var store) && store.ValueKind == JsonValueKind.Object)
+        CheckUuid(d.Get(DataField.TransactionId), "$.data.transaction_id", errors);
+        var occurredAt = Timestamp(d.Get(DataField.OccurredAt)) is { } at ? CheckFuture(at, now, errors) : (DateTimeOffset?)null;
+        var store = d.Get(DataField.Store);
+        CheckLocalDate(d.Get(DataField.LocalDate), store, occurredAt, errors);
+        if (store.ValueKind == JsonValueKind.Object)
         {
             CheckPositiveId(store, "id"u8, "$.data.store.id", errors);
         }
-        if (data.TryGetProperty("employee"u8, out var employee) && employee.ValueKind == JsonValueKind.Object)
+        if (d.Get(DataField.Employee) is { ValueKind: JsonValueKind.Object } employee)
         {
             CheckPositiveId(employee, "id"u8, "$.data.employee.id", errors);
         }
 
         if (type == EventTypes.TransactionRefused)
         {
-            if (data.TryGetProperty("rental_id"u8, out _)) CheckUuid(data, "rental_id"u8, "$.data.rental_id", errors);
-            if (data.TryGetProperty("lines"u8, out var requested) && requested.ValueKind == JsonValueKind.Array)
+            CheckUuid(d.Get(DataField.RentalId), "$.data.rental_id", errors);
+            if (d.Get(DataField.Lines) is { ValueKind: JsonValueKind.Array } requested)
             {
                 var i = 0;
                 foreach (var line in requested.EnumerateArray())
@@ -49,28 +63,26 @@ internal sealed class TransactionRules(ValidationOptions options)
             return;
         }
 
-        if (data.TryGetProperty("currency"u8, out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "BRL")
+        if (d.Get(DataField.Currency) is { ValueKind: JsonValueKind.String } currency && !currency.ValueEquals("BRL"u8))
         {
             errors.Add(new ValidationError(ValidationCodes.CurrencyUnsupported, "$.data.currency", $"Currency must be BRL, not '{currency.GetString()}'."));
         }
 
-        var rentalDays = type == EventTypes.RentalStarted ? CheckRental(data, errors) : null;
-        var linesSum = CheckLines(data, rentalDays, errors);
-        var total = Money(data, "total"u8);
+        var rentalDays = type == EventTypes.RentalStarted ? CheckRental(d.Get(DataField.Rental), d.Get(DataField.TransactionId), errors) : null;
+        var linesSum = CheckLines(d.Get(DataField.Lines), rentalDays, errors);
+        var total = Money(d.Get(DataField.Total));
         if (linesSum is { } sum && total is { } t && sum != t)
         {
             errors.Add(new ValidationError(ValidationCodes.TotalMismatch, "$.data.total", $"Total {t} is not the sum of the line totals ({sum})."));
         }
-        if (data.TryGetProperty("payment"u8, out var payment) && payment.ValueKind == JsonValueKind.Object
+        var payment = d.Get(DataField.Payment);
+        if (payment.ValueKind == JsonValueKind.Object
             && Money(payment, "amount"u8) is { } amount && total is { } t2 && amount != t2)
         {
             errors.Add(new ValidationError(ValidationCodes.PaymentAmountMismatch, "$.data.payment.amount", $"Payment amount {amount} differs from the total {t2}."));
         }
-        if (type == EventTypes.RentalReturned) CheckReturn(data, total, payment, errors);
+        if (type == EventTypes.RentalReturned) CheckReturn(d.Get(DataField.Return), total, payment, errors);
     }
-
-    private DateTimeOffset? CheckClock(JsonElement data, DateTimeOffset now, List<ValidationError> errors) =>
-        Timestamp(data, "occurred_at"u8) is { } occurredAt ? CheckFuture(occurredAt, now, errors) : null;
 
     private DateTimeOffset CheckFuture(DateTimeOffset occurredAt, DateTimeOffset now, List<ValidationError> errors)
     {
@@ -82,10 +94,10 @@ internal sealed class TransactionRules(ValidationOptions options)
         return occurredAt;
     }
 
-    private static void CheckLocalDate(JsonElement data, DateTimeOffset? occurredAt, List<ValidationError> errors)
+    private static void CheckLocalDate(JsonElement localDateElement, JsonElement store, DateTimeOffset? occurredAt, List<ValidationError> errors)
     {
-        if (occurredAt is null || Date(data, "local_date"u8) is not { } localDate) return;
-        if (!data.TryGetProperty("store"u8, out var store) || store.ValueKind != JsonValueKind.Object
+        if (occurredAt is null || Date(localDateElement) is not { } localDate) return;
+        if (store.ValueKind != JsonValueKind.Object
             || !store.TryGetProperty("timezone"u8, out var tzElement) || tzElement.ValueKind != JsonValueKind.String) return;
         var tzName = tzElement.GetString()!;
         var zone = Zones.GetOrAdd(tzName, static name => TimeZoneInfo.TryFindSystemTimeZoneById(name, out var z) ? z : null);
@@ -103,24 +115,26 @@ internal sealed class TransactionRules(ValidationOptions options)
     }
 
     /// <summary>Checks every line; returns Σ line_total when every line has one (null otherwise).</summary>
-    private static decimal? CheckLines(JsonElement data, int? rentalDays, List<ValidationError> errors)
+    private static decimal? CheckLines(JsonElement lines, int? rentalDays, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("lines"u8, out var lines) || lines.ValueKind != JsonValueKind.Array) return null;
+        if (lines.ValueKind != JsonValueKind.Array) return null;
         decimal? sum = 0m;
         var i = 0;
         foreach (var line in lines.EnumerateArray())
         {
             if (line.ValueKind != JsonValueKind.Object) { sum = null; i++; continue; }
-            if (line.TryGetProperty("line_number"u8, out var number) && number.ValueKind == JsonValueKind.Number && number.TryGetInt64(out var n) && n != i + 1)
+            var l = new JsonSlots();
+            LineFields.Read(line, ref l);
+            if (l.Get(LineField.LineNumber) is var number && number.ValueKind == JsonValueKind.Number && number.TryGetInt64(out var n) && n != i + 1)
             {
                 errors.Add(new ValidationError(ValidationCodes.LineNumberInvalid, P(i, "line_number"), $"Line numbers run 1, 2, 3…; expected {i + 1}, got {n}."));
             }
-            if (line.TryGetProperty("item_id"u8, out var itemId) && itemId.ValueKind == JsonValueKind.Number && (!itemId.TryGetInt64(out var iv) || iv <= 0))
+            if (l.Get(LineField.ItemId) is var itemId && itemId.ValueKind == JsonValueKind.Number && (!itemId.TryGetInt64(out var iv) || iv <= 0))
             {
                 errors.Add(new ValidationError(ValidationCodes.IdInvalid, P(i, "item_id"), $"An id is a positive integer, got {itemId.GetRawText()}."));
             }
             long? quantity = null;
-            if (line.TryGetProperty("quantity"u8, out var q) && q.ValueKind == JsonValueKind.Number)
+            if (l.Get(LineField.Quantity) is var q && q.ValueKind == JsonValueKind.Number)
             {
                 if (q.TryGetInt64(out var qv) && qv > 0) quantity = qv;
                 else if (!q.TryGetDecimal(out var qd) || qd <= 0)
@@ -128,40 +142,40 @@ internal sealed class TransactionRules(ValidationOptions options)
                     errors.Add(new ValidationError(ValidationCodes.QuantityNotPositive, P(i, "quantity"), $"Quantity must be a positive integer, got {q.GetRawText()}."));
                 }
             }
-            var unitPrice = Money(line, "unit_price"u8);
+            var unitPrice = Money(l.Get(LineField.UnitPrice));
             if (unitPrice < 0)
             {
                 errors.Add(new ValidationError(ValidationCodes.UnitPriceNegative, P(i, "unit_price"), $"Unit price must be ≥ 0, got {unitPrice}."));
             }
-            var discount = Money(line, "discount"u8);
+            var discount = Money(l.Get(LineField.Discount));
             if (discount < 0)
             {
                 errors.Add(new ValidationError(ValidationCodes.DiscountNegative, P(i, "discount"), $"Discount must be ≥ 0, got {discount}."));
             }
-            var lineTotal = Money(line, "line_total"u8);
+            var lineTotal = Money(l.Get(LineField.LineTotal));
             if (quantity is { } qq && unitPrice is { } up && discount is { } d && lineTotal is { } lt && qq * up - d != lt)
             {
                 errors.Add(new ValidationError(ValidationCodes.LineTotalMismatch, P(i, "line_total"),
                     $"line_total {lt} is not quantity × unit_price − discount ({qq} × {up} − {d} = {qq * up - d})."));
             }
-            if (rentalDays is { } days && unitPrice is { } rentPrice && Money(line, "daily_price"u8) is { } daily && days * daily != rentPrice)
+            if (rentalDays is { } days && unitPrice is { } rentPrice && Money(l.Get(LineField.DailyPrice)) is { } daily && days * daily != rentPrice)
             {
                 errors.Add(new ValidationError(ValidationCodes.UnitPriceMismatch, P(i, "unit_price"),
                     $"A rental's unit_price is days × daily_price ({days} × {daily} = {days * daily}), got {rentPrice}."));
             }
-            sum = lineTotal is { } l ? sum + l : null;
+            sum = lineTotal is { } t ? sum + t : null;
             i++;
         }
         return sum;
     }
 
     /// <summary>Checks the rental terms; returns the days when they are usable for the price rule.</summary>
-    private int? CheckRental(JsonElement data, List<ValidationError> errors)
+    private int? CheckRental(JsonElement rental, JsonElement tid, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("rental"u8, out var rental) || rental.ValueKind != JsonValueKind.Object) return null;
+        if (rental.ValueKind != JsonValueKind.Object) return null;
         CheckUuid(rental, "rental_id"u8, "$.data.rental.rental_id", errors);
         if (rental.TryGetProperty("rental_id"u8, out var rid) && rid.ValueKind == JsonValueKind.String
-            && data.TryGetProperty("transaction_id"u8, out var tid) && tid.ValueKind == JsonValueKind.String
+            && tid.ValueKind == JsonValueKind.String
             && rid.TryGetGuid(out var r) && tid.TryGetGuid(out var t) && r != t)
         {
             errors.Add(new ValidationError(ValidationCodes.RentalIdMismatch, "$.data.rental.rental_id", "A rental's id is the id of the transaction that started it."));
@@ -192,9 +206,9 @@ internal sealed class TransactionRules(ValidationOptions options)
         return days;
     }
 
-    private static void CheckReturn(JsonElement data, decimal? total, JsonElement payment, List<ValidationError> errors)
+    private static void CheckReturn(JsonElement ret, decimal? total, JsonElement payment, List<ValidationError> errors)
     {
-        if (!data.TryGetProperty("return"u8, out var ret) || ret.ValueKind != JsonValueKind.Object) return;
+        if (ret.ValueKind != JsonValueKind.Object) return;
         CheckUuid(ret, "rental_id"u8, "$.data.return.rental_id", errors);
         if (Timestamp(ret, "rental_started_at"u8) is { } started && Timestamp(ret, "returned_at"u8) is { } returned && returned < started)
         {
@@ -235,9 +249,13 @@ internal sealed class TransactionRules(ValidationOptions options)
         }
     }
 
-    private static void CheckUuid(JsonElement obj, ReadOnlySpan<byte> name, string path, List<ValidationError> errors)
+    private static void CheckUuid(JsonElement obj, ReadOnlySpan<byte> name, string path, List<ValidationError> errors) =>
+        CheckUuid(obj.TryGetProperty(name, out var id) ? id : default, path, errors);
+
+    /// <param name="id">The value, or a default element when the property is absent.</param>
+    private static void CheckUuid(JsonElement id, string path, List<ValidationError> errors)
     {
-        if (obj.TryGetProperty(name, out var id) && id.ValueKind == JsonValueKind.String && !id.TryGetGuid(out _))
+        if (id.ValueKind == JsonValueKind.String && !id.TryGetGuid(out _))
         {
             errors.Add(new ValidationError(ValidationCodes.IdInvalid, path, $"'{id.GetString()}' is not a UUID (8-4-4-4-12 hex digits)."));
         }
@@ -245,17 +263,21 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     internal static bool IsCanonicalUuid(string value) => value.Length == 36 && Guid.TryParseExact(value, "D", out _);
 
-    private static decimal? Money(JsonElement obj, ReadOnlySpan<byte> name) =>
-        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) ? d : null;
+    private static decimal? Money(JsonElement obj, ReadOnlySpan<byte> name) => Money(obj.TryGetProperty(name, out var v) ? v : default);
 
-    private static DateOnly? Date(JsonElement obj, ReadOnlySpan<byte> name)
+    private static decimal? Money(JsonElement v) => v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) ? d : null;
+
+    private static DateOnly? Date(JsonElement obj, ReadOnlySpan<byte> name) => Date(obj.TryGetProperty(name, out var v) ? v : default);
+
+    private static DateOnly? Date(JsonElement v)
     {
-        if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return null;
+        if (v.ValueKind != JsonValueKind.String) return null;
         Span<byte> buffer = stackalloc byte[32];
         if (CanonicalText.TryGetUtf8(v, buffer, out var text) && CanonicalText.TryParseDate(text, out var canonical)) return canonical;
         return DateOnly.TryParseExact(v.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
     }
 
-    private static DateTimeOffset? Timestamp(JsonElement obj, ReadOnlySpan<byte> name) =>
-        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t : null;
+    private static DateTimeOffset? Timestamp(JsonElement obj, ReadOnlySpan<byte> name) => Timestamp(obj.TryGetProperty(name, out var v) ? v : default);
+
+    private static DateTimeOffset? Timestamp(JsonElement v) => v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t : null;
 }
