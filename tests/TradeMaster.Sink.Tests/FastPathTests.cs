@@ -246,6 +246,32 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public void TryPlainNumber_RandomNumbers_IsTheParsersDecimalWhereverItAnswers()
+    {
+        var random = new Random(78);
+        var answered = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var number = random.Next(5) switch
+            {
+                0 => random.NextInt64(0, 1_000_000_000_000_000_000).ToString(CultureInfo.InvariantCulture),
+                1 => (random.Next(0, 100_000) / 100m).ToString(CultureInfo.InvariantCulture),
+                2 => random.Next(0, 1000).ToString(CultureInfo.InvariantCulture) + "." + random.Next(0, 1000).ToString(CultureInfo.InvariantCulture),
+                3 => (random.Next(-100_000, 100_000) / 10m).ToString(CultureInfo.InvariantCulture),
+                _ => random.Next(1, 100).ToString(CultureInfo.InvariantCulture) + (random.Next(2) == 0 ? "e" : "E") + random.Next(0, 3).ToString(CultureInfo.InvariantCulture),
+            };
+            using var doc = JsonDocument.Parse(number);
+            if (!FastSchema.TryPlainNumber(Encoding.UTF8.GetBytes(number), out var value, out var scale)) continue;
+            answered++;
+            var expected = doc.RootElement.GetDecimal();
+            Assert.Equal(expected, value);
+            Assert.Equal(expected.Scale, scale);
+            Assert.Equal(doc.RootElement.TryGetInt64(out _), scale == 0);
+        }
+        Assert.InRange(answered, 8_000, 16_000);
+    }
+
+    [Fact]
     public void FastSchema_RandomMutationsOfValidEvents_AgreesWithNJsonSchema()
     {
         var random = new Random(1234);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using TradeMaster.Sink.Validation;
 using static TradeMaster.Sink.Validation.ValidationCodes;
@@ -25,6 +26,28 @@ public sealed class ValidationRuleTests
     }
 
     private static JsonNode Data(JsonObject e) => e["data"]!;
+
+    [Theory]
+    [InlineData("\"name\":\"", "\"name\":\"Loja \\uD800 ")]
+    [InlineData("\"city\":\"", "\"city\":\"\\uDC00")]
+    [InlineData("\"specversion\"", "\"x\\uD800\":1,\"specversion\"")]
+    [InlineData("\"specversion\":\"1.0", "\"specversion\":\"1.0\\uDFFF")]
+    public void Validate_LoneSurrogateEscape_IsRejectedNotThrown(string find, string replace)
+    {
+        var json = SampleEvents.Sale().ToJsonString();
+        Assert.Contains(find, json);
+        var errors = Validation.Errors(json.Replace(find, replace, StringComparison.Ordinal));
+        Assert.Equal([JsonInvalid], errors.Codes());
+        Assert.Contains("surrogate", errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"a":"\uD83D\uDE00 \\uD800 \"\u00E3"}""", -1)]
+    [InlineData("""{"a":"\uD83D"}""", 6)]
+    [InlineData("""{"a":"x\uDE00\uD83D"}""", 7)]
+    [InlineData("""{"a":"\\\uD800x"}""", 8)]
+    public void LoneSurrogateEscape_Text_FindsTheFirstLoneHalf(string json, int at) =>
+        Assert.Equal(at, EventValidator.LoneSurrogateEscape(Encoding.UTF8.GetBytes(json)));
 
     [Theory]
     [MemberData(nameof(ValidKinds))]

@@ -77,6 +77,14 @@ public sealed class EventValidator
             errors.Add(new ValidationError(ValidationCodes.JsonInvalid, "$", $"Not valid JSON: {e.Message}"));
             return new ValidatedMessage(null, null, null, errors);
         }
+        if (LoneSurrogateEscape(body.Span) is var at and >= 0)
+        {
+            // The parser accepts "\uD800" alone, but no reader can decode it to text: every string read would throw.
+            document.Dispose();
+            errors.Add(new ValidationError(ValidationCodes.JsonInvalid, "$",
+                $"Not valid JSON text: the \\u escape at byte {at} is half of a UTF-16 surrogate pair (I-JSON, RFC 7493 §2.1)."));
+            return new ValidatedMessage(null, null, null, errors);
+        }
 
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
@@ -141,6 +149,53 @@ public sealed class EventValidator
 
         PersonalData.Scan(body.Span, root, "$", errors);
         return new ValidatedMessage(document, id, type, errors);
+    }
+
+    /// <summary>
+    /// The byte offset of the first <c>\uXXXX</c> escape that is a lone surrogate (a high one not followed by an
+    /// escaped low one, or a low one alone), or -1. Only strings hold backslashes in well-formed JSON.
+    /// </summary>
+    internal static int LoneSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        for (var i = json.IndexOf((byte)'\\'); i >= 0 && i + 1 < json.Length;)
+        {
+            if (json[i + 1] != (byte)'u' || !TryHex4(json[(i + 2)..], out var unit))
+            {
+                i = Next(json, i + 2);
+                continue;
+            }
+            if (unit is >= 0xDC00 and <= 0xDFFF) return i;
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (json.Length < i + 12 || json[i + 6] != (byte)'\\' || json[i + 7] != (byte)'u'
+                    || !TryHex4(json[(i + 8)..], out var low) || low is < 0xDC00 or > 0xDFFF) return i;
+                i = Next(json, i + 12);
+                continue;
+            }
+            i = Next(json, i + 6);
+        }
+        return -1;
+
+        static int Next(ReadOnlySpan<byte> json, int from) => from >= json.Length ? -1 : json[from..].IndexOf((byte)'\\') is var n and >= 0 ? from + n : -1;
+
+        static bool TryHex4(ReadOnlySpan<byte> s, out int value)
+        {
+            value = 0;
+            if (s.Length < 4) return false;
+            for (var k = 0; k < 4; k++)
+            {
+                var h = s[k] switch
+                {
+                    >= (byte)'0' and <= (byte)'9' => s[k] - '0',
+                    >= (byte)'a' and <= (byte)'f' => s[k] - 'a' + 10,
+                    >= (byte)'A' and <= (byte)'F' => s[k] - 'A' + 10,
+                    _ => -1,
+                };
+                if (h < 0) return false;
+                value = value * 16 + h;
+            }
+            return true;
+        }
     }
 
     /// <summary>

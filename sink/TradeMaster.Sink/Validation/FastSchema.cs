@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -312,16 +313,33 @@ internal sealed class FastSchema
     private bool StringValid(JsonElement e)
     {
         if (_minLength is null && _maxLength is null && _pattern is null && _format is null) return true;
-        // Short ASCII text (every well-formed event's ids, dates, codes) is checked on a stack copy; anything else
-        // is decoded into a string as before.
+        // Short text (every well-formed event's ids, dates, codes, names) is checked on its UTF-8 bytes or a stack
+        // copy; anything else is decoded into a string as before.
         Span<byte> buffer = stackalloc byte[256];
-        if (CanonicalText.TryGetUtf8(e, buffer, out var text) && text.Length <= 256)
+        if (!CanonicalText.TryGetUtf8(e, buffer, out var text) || text.Length > 256) return StringValid(e.GetString(), []);
+        var ascii = Ascii.IsValid(text);
+        if (_pattern is null && (_format is null || ascii))
         {
-            Span<char> chars = stackalloc char[text.Length];
-            if (Ascii.ToUtf16(text, chars, out var n) == System.Buffers.OperationStatus.Done) return StringValid(chars[..n], text);
+            // No regex to run: lengths (in UTF-16 units, as .NET strings count them) and the canonical formats are
+            // answered on the bytes; a format they do not recognise gets the parsers' verdict below.
+            var length = ascii ? text.Length : Encoding.UTF8.GetCharCount(text);
+            if (length < _minLength || length > _maxLength) return false;
+            if (_format is null || CanonicalFormat(text)) return true;
         }
-        return StringValid(e.GetString(), []);
+        if (!ascii) return StringValid(e.GetString(), []);
+        Span<char> chars = stackalloc char[text.Length];
+        Ascii.ToUtf16(text, chars, out var n);
+        return StringValid(chars[..n], text);
     }
+
+    /// <summary>The format in the form the ledger writes it: accepted here ⇒ accepted by the parsers of <see cref="StringValid(ReadOnlySpan{char}, ReadOnlySpan{byte})"/>.</summary>
+    private bool CanonicalFormat(ReadOnlySpan<byte> ascii) => _format switch
+    {
+        "uuid" => Utf8Parser.TryParse(ascii, out Guid _, out var consumed, 'D') && consumed == ascii.Length,
+        "date" => CanonicalText.TryParseDate(ascii, out _),
+        "date-time" => CanonicalText.IsUtcTimestamp(ascii),
+        _ => false,
+    };
 
     /// <param name="ascii">The same text as ASCII bytes when it is ASCII (empty otherwise): for the canonical forms.</param>
     private bool StringValid(ReadOnlySpan<char> s, ReadOnlySpan<byte> ascii)
@@ -345,6 +363,7 @@ internal sealed class FastSchema
     private bool NumberValid(JsonElement e)
     {
         if ((_types & (Kinds.Number | Kinds.Integer)) == 0) return false;
+        if (TryPlainNumber(JsonMarshal.GetRawUtf8Value(e), out var plain, out var scale)) return PlainNumberValid(plain, scale);
         if ((_types & Kinds.Number) == 0 && !e.TryGetInt64(out _)) return false;
         if (_minimum is null && _maximum is null && _exclusiveMinimum is null && _exclusiveMaximum is null && _multipleOf is null) return true;
         if (!e.TryGetDecimal(out var d)) return false;
@@ -352,6 +371,43 @@ internal sealed class FastSchema
         if (_multipleOf is not { } m) return true;
         // Money is multipleOf 0.01: a value written with at most two decimals is one without dividing.
         if (_multipleOfDecimals is { } decimals && d.Scale <= decimals) return true;
+        return d % m == 0m;
+    }
+
+    /// <summary>
+    /// The value of a number written as digits with at most two decimals (no sign, no exponent: every id,
+    /// quantity and amount the ledger writes), read from its text: the decimal TryGetDecimal would give, same
+    /// scale, without the general parser. False for anything else, which takes the general path.
+    /// </summary>
+    internal static bool TryPlainNumber(ReadOnlySpan<byte> text, out decimal value, out int scale)
+    {
+        value = 0m;
+        scale = 0;
+        if (text.Length is 0 or > 18) return false;
+        var mantissa = 0L;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var b = text[i];
+            if (b == (byte)'.' && scale == 0 && i > 0 && text.Length - i - 1 is 1 or 2)
+            {
+                scale = text.Length - i - 1;
+                continue;
+            }
+            var digit = b - (byte)'0';
+            if ((uint)digit > 9) return false;
+            mantissa = mantissa * 10 + digit;
+        }
+        value = new decimal((int)mantissa, (int)(mantissa >> 32), 0, isNegative: false, (byte)scale);
+        return true;
+    }
+
+    /// <summary><see cref="NumberValid"/> for a plain number: an integer when its text has no decimals (as TryGetInt64 reads it).</summary>
+    private bool PlainNumberValid(decimal d, int scale)
+    {
+        if ((_types & Kinds.Number) == 0 && scale > 0) return false;
+        if (d < _minimum || d > _maximum || d <= _exclusiveMinimum || d >= _exclusiveMaximum) return false;
+        if (_multipleOf is not { } m) return true;
+        if (_multipleOfDecimals is { } decimals && scale <= decimals) return true;
         return d % m == 0m;
     }
 }
