@@ -15,8 +15,9 @@ namespace TradeMaster.Bench.Micro;
 /// <param name="CpuWarmUp">How long the CPU-only measurement warmed up; <paramref name="CpuWarmUpSteady"/> false when it gave up at the cap.</param>
 /// <param name="CpuJit">JIT time during the measured CPU-only run (all threads; on one core it is taken from the sink).</param>
 /// <param name="CpuRoundRates">Events/s of each measured round over the events; <paramref name="CpuEventsPerSecond"/> is their median.</param>
+/// <param name="CpuTimeEventsPerSecond">Events per second of the process's own CPU time (user + system, all threads), median round: the rate when the VM's core is really ours (steal time excluded).</param>
 /// <param name="CpuWaitedForDisk">Wall time of the measured CPU-only run the thread spent waiting for a lake file's write and fsync.</param>
-public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, IReadOnlyList<double> CpuRoundRates, TimeSpan CpuWarmUp, bool CpuWarmUpSteady, TimeSpan CpuJit,
+public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, IReadOnlyList<double> CpuRoundRates, double CpuTimeEventsPerSecond, TimeSpan CpuWarmUp, bool CpuWarmUpSteady, TimeSpan CpuJit,
     TimeSpan CpuWaitedForDisk,
     long PipelineEvents, double PipelineEventsPerSecond, long PipelineAccepted, string? PipelineError);
 
@@ -50,6 +51,7 @@ public static class SinkThroughput
         return new SinkThroughputResult(int.Parse(f["cpus"], CultureInfo.InvariantCulture),
             long.Parse(f["cpu_events"], CultureInfo.InvariantCulture), double.Parse(f["cpu_rate"], CultureInfo.InvariantCulture),
             [.. f["cpu_rounds"].Split('/').Select(r => double.Parse(r, CultureInfo.InvariantCulture))],
+            double.Parse(f["cpu_time_rate"], CultureInfo.InvariantCulture),
             TimeSpan.FromSeconds(double.Parse(f["cpu_warmup_s"], CultureInfo.InvariantCulture)), f["cpu_steady"] == "1",
             TimeSpan.FromMilliseconds(double.Parse(f["cpu_jit_ms"], CultureInfo.InvariantCulture)),
             TimeSpan.FromMilliseconds(double.Parse(f["cpu_disk_wait_ms"], CultureInfo.InvariantCulture)),
@@ -78,7 +80,7 @@ public static class SinkThroughput
             error = $"{e.GetType().Name}: {e.Message}";
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events * CpuRounds} cpu_rate={Median(cpu.RoundRates):F0} cpu_rounds={string.Join('/', cpu.RoundRates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} cpu_warmup_s={cpu.WarmUp.Time.TotalSeconds:F1} cpu_steady={(cpu.WarmUp.Steady ? 1 : 0)} cpu_jit_ms={cpu.Jit.TotalMilliseconds:F1} cpu_disk_wait_ms={cpu.WaitedForDisk.TotalMilliseconds:F1} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
+            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events * CpuRounds} cpu_rate={Median(cpu.RoundRates):F0} cpu_rounds={string.Join('/', cpu.RoundRates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} cpu_time_rate={Median(cpu.CpuTimeRates):F0} cpu_warmup_s={cpu.WarmUp.Time.TotalSeconds:F1} cpu_steady={(cpu.WarmUp.Steady ? 1 : 0)} cpu_jit_ms={cpu.Jit.TotalMilliseconds:F1} cpu_disk_wait_ms={cpu.WaitedForDisk.TotalMilliseconds:F1} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
         return 0;
     }
 
@@ -89,21 +91,24 @@ public static class SinkThroughput
     /// in flight, as <see cref="LakeBatcher"/> does. No PostgreSQL dedupe. The time the thread waited for a
     /// flush to finish is reported with the rates.
     /// </summary>
-    private static (double[] RoundRates, WarmUpResult WarmUp, TimeSpan Jit, TimeSpan WaitedForDisk) CpuOnly(byte[][] bodies, string directory)
+    private static (double[] RoundRates, double[] CpuTimeRates, WarmUpResult WarmUp, TimeSpan Jit, TimeSpan WaitedForDisk) CpuOnly(byte[][] bodies, string directory)
     {
         var path = new CpuPath(directory);
         var warmUp = WarmUp(bodies, path);
         var jit = JitSample.Take();
         var waitedBefore = path.WaitedForDisk;
         var rates = new double[CpuRounds];
+        var cpuRates = new double[CpuRounds];
         for (var round = 0; round < CpuRounds; round++)
         {
             var started = Stopwatch.GetTimestamp();
+            var cpuStarted = Environment.CpuUsage.TotalTime;
             foreach (var body in bodies) path.Process(body);
             path.Drain();
             rates[round] = bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            cpuRates[round] = bodies.Length / (Environment.CpuUsage.TotalTime - cpuStarted).TotalSeconds;
         }
-        return (rates, warmUp, (JitSample.Take() - jit).Time, path.WaitedForDisk - waitedBefore);
+        return (rates, cpuRates, warmUp, (JitSample.Take() - jit).Time, path.WaitedForDisk - waitedBefore);
     }
 
     /// <summary>Rounds over the same events: this VM's speed moves by a tenth from one run to the next, so the figure is the median round.</summary>

@@ -27,6 +27,14 @@ public static class AnalyticsRow
     private static readonly JsonFields<DataField> DataFields = new("transaction_id", "transaction_type", "attempted_type", "occurred_at", "local_date",
         "store", "employee", "customer", "currency", "lines", "total", "payment", "rental", "return", "refusal", "rental_id", "days");
 
+    private enum EnvelopeField { Id, Source, Type, Time, Data }
+
+    private static readonly JsonFields<EnvelopeField> EnvelopeFields = new("id", "source", "type", "time", "data");
+
+    private enum StoreField { Id, Name, City, State, Timezone }
+
+    private static readonly JsonFields<StoreField> StoreFields = new("id", "name", "city", "state", "timezone");
+
     private enum LineField { LineNumber, ItemId, Title, MediaType, Genre, Quantity, UnitPrice, Discount, LineTotal, DailyPrice }
 
     private static readonly JsonFields<LineField> LineFields = new("line_number", "item_id", "title", "media_type", "genre", "quantity",
@@ -49,17 +57,19 @@ public static class AnalyticsRow
     /// <summary>Writes one NDJSON line (terminated by '\n') for a valid event.</summary>
     public static void Write(IBufferWriter<byte> output, JsonElement envelope, MessageSource source, DateTimeOffset ingestedAt)
     {
-        var type = envelope.GetProperty("type"u8).GetString()!;
+        var e = new JsonSlots();
+        EnvelopeFields.Read(envelope, ref e);
+        var type = e.Get(EnvelopeField.Type).GetString()!;
         var refused = type == EventTypes.TransactionRefused;
         var data = new JsonSlots();
-        DataFields.Read(envelope.GetProperty("data"u8), ref data);
+        DataFields.Read(e.Get(EnvelopeField.Data), ref data);
         var w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
         w.Reset(output);
         {
             w.WriteStartObject();
-            Copy(w, "event_id"u8, envelope.GetProperty("id"u8));
-            Copy(w, "event_source"u8, envelope.GetProperty("source"u8));
-            if (envelope.TryGetProperty("time"u8, out var time) && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time"u8, t);
+            Copy(w, "event_id"u8, e.Get(EnvelopeField.Id));
+            Copy(w, "event_source"u8, e.Get(EnvelopeField.Source));
+            if (e.Get(EnvelopeField.Time) is { ValueKind: JsonValueKind.String } time && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time"u8, t);
             else w.WriteNull("event_time"u8);
 
             Copy(w, "transaction_id"u8, data.Get(DataField.TransactionId));
@@ -68,12 +78,13 @@ public static class AnalyticsRow
             WriteTimestamp(w, "occurred_at"u8, data.Get(DataField.OccurredAt).GetDateTimeOffset());
             Copy(w, "local_date"u8, data.Get(DataField.LocalDate));
 
-            var store = data.Get(DataField.Store);
-            w.WriteNumber("store_id"u8, store.GetProperty("id"u8).GetInt64());
-            Copy(w, "store_name"u8, store.GetProperty("name"u8));
-            Copy(w, "store_city"u8, store.GetProperty("city"u8));
-            Copy(w, "store_state"u8, store.GetProperty("state"u8));
-            Copy(w, "store_timezone"u8, store.GetProperty("timezone"u8));
+            var store = new JsonSlots();
+            StoreFields.Read(data.Get(DataField.Store), ref store);
+            w.WriteNumber("store_id"u8, store.Get(StoreField.Id).GetInt64());
+            Copy(w, "store_name"u8, store.Get(StoreField.Name));
+            Copy(w, "store_city"u8, store.Get(StoreField.City));
+            Copy(w, "store_state"u8, store.Get(StoreField.State));
+            Copy(w, "store_timezone"u8, store.Get(StoreField.Timezone));
 
             var employee = data.Get(DataField.Employee);
             if (employee.ValueKind == JsonValueKind.Object)

@@ -103,7 +103,8 @@ internal static partial class PersonalData
             }
             i = end + 1;
             var raw = json[start..end];
-            var colon = json[i..].IndexOfAnyExcept(" \t\r\n"u8);
+            // A name is followed by a colon: at once in compact JSON, after whitespace otherwise.
+            var colon = i < json.Length && json[i] == (byte)':' ? 0 : json[i..].IndexOfAnyExcept(" \t\r\n"u8);
             if (colon >= 0 && json[i + colon] == (byte)':')
             {
                 if (IsForbiddenName(raw, escaped, json[(start - 1)..i])) return true;
