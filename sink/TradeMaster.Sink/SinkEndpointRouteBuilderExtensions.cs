@@ -137,6 +137,12 @@ public static class SinkEndpointRouteBuilderExtensions
         try
         {
             using var doc = JsonDocument.Parse(body);
+            if (EventValidator.LoneSurrogateEscape(body) is var at and >= 0)
+            {
+                // Reading such a string (subscription, messageId, an attribute) would throw: 503 for ever.
+                problem = $"The push body's \\u escape at byte {at} is half of a UTF-16 surrogate pair (I-JSON, RFC 7493 §2.1).";
+                return false;
+            }
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) { problem = "The push body is not a JSON object."; return false; }
             if (root.TryGetProperty("subscription", out var s) && s.ValueKind == JsonValueKind.String) subscription = s.GetString();
@@ -173,12 +179,13 @@ public static class SinkEndpointRouteBuilderExtensions
         }
     }
 
+    /// <summary>JSON that the rejection record can keep as a JSON value: parsed, and every string decodable.</summary>
     private static bool IsJson(byte[] body)
     {
         try
         {
             using var _ = JsonDocument.Parse(body);
-            return true;
+            return EventValidator.LoneSurrogateEscape(body) < 0;
         }
         catch (JsonException)
         {

@@ -141,6 +141,22 @@ public sealed class EndpointTests(SinkFixture sink) : IClassFixture<SinkFixture>
     }
 
     [Fact]
+    public async Task PostPush_LoneSurrogateInEnvelope_Answers204AndIsRejectedWithPushEnvelopeInvalid()
+    {
+        var marker = Guid.NewGuid().ToString();
+        var data = Convert.ToBase64String(SampleEvents.Sale().Bytes());
+        var body = $"{{\"message\":{{\"data\":\"{data}\",\"messageId\":\"m-{marker}\"}},\"subscription\":\"s\\uD800\"}}";
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await sink.Host.Http.PostAsync($"/sink/pubsub/push?token={SinkFixture.PushToken}", content);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var rejection = await sink.RejectionContainingAsync(marker);
+        Assert.Equal(["push_envelope_invalid"], LakeFiles.Codes(rejection));
+        Assert.Contains("surrogate", rejection.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        // Kept as text: a JSON value with an undecodable string would break the readers of the rejected files.
+        Assert.Equal(JsonValueKind.String, rejection.GetProperty("raw").ValueKind);
+    }
+
+    [Fact]
     public async Task PostPush_BadEventInsideValidEnvelope_IsRejectedWithTheEventsCodes()
     {
         var e = SampleEvents.Sale();
