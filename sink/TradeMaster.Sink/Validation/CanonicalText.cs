@@ -15,9 +15,12 @@ internal static class CanonicalText
     /// A JSON string's text as UTF-8 with its escapes decoded, without allocating: the raw bytes when it has no
     /// escape (the common case), else decoded into <paramref name="buffer"/>. False when it does not fit.
     /// </summary>
-    public static bool TryGetUtf8(JsonElement stringElement, Span<byte> buffer, out ReadOnlySpan<byte> text)
+    public static bool TryGetUtf8(JsonElement stringElement, Span<byte> buffer, out ReadOnlySpan<byte> text) =>
+        TryGetUtf8(JsonMarshal.GetRawUtf8Value(stringElement), buffer, out text);
+
+    /// <summary>The same, on a JSON string token's raw text, quotes included.</summary>
+    public static bool TryGetUtf8(ReadOnlySpan<byte> raw, Span<byte> buffer, out ReadOnlySpan<byte> text)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(stringElement);
         var inner = raw[1..^1];
         if (inner.IndexOf((byte)'\\') < 0)
         {

@@ -363,14 +363,22 @@ internal sealed class FastSchema
     private bool NumberValid(JsonElement e)
     {
         if ((_types & (Kinds.Number | Kinds.Integer)) == 0) return false;
-        if (TryPlainNumber(JsonMarshal.GetRawUtf8Value(e), out var plain, out var scale)) return PlainNumberValid(plain, scale);
-        if ((_types & Kinds.Number) == 0 && !e.TryGetInt64(out _)) return false;
-        if (_minimum is null && _maximum is null && _exclusiveMinimum is null && _exclusiveMaximum is null && _multipleOf is null) return true;
-        if (!e.TryGetDecimal(out var d)) return false;
+        if (TryPlainNumber(JsonMarshal.GetRawUtf8Value(e), out var d, out var scale))
+        {
+            // An integer when its text has no decimals, as TryGetInt64 reads it.
+            if ((_types & Kinds.Number) == 0 && scale > 0) return false;
+        }
+        else
+        {
+            if ((_types & Kinds.Number) == 0 && !e.TryGetInt64(out _)) return false;
+            if (_minimum is null && _maximum is null && _exclusiveMinimum is null && _exclusiveMaximum is null && _multipleOf is null) return true;
+            if (!e.TryGetDecimal(out d)) return false;
+            scale = d.Scale;
+        }
         if (d < _minimum || d > _maximum || d <= _exclusiveMinimum || d >= _exclusiveMaximum) return false;
         if (_multipleOf is not { } m) return true;
         // Money is multipleOf 0.01: a value written with at most two decimals is one without dividing.
-        if (_multipleOfDecimals is { } decimals && d.Scale <= decimals) return true;
+        if (_multipleOfDecimals is { } decimals && scale <= decimals) return true;
         return d % m == 0m;
     }
 
@@ -399,15 +407,5 @@ internal sealed class FastSchema
         }
         value = new decimal((int)mantissa, (int)(mantissa >> 32), 0, isNegative: false, (byte)scale);
         return true;
-    }
-
-    /// <summary><see cref="NumberValid"/> for a plain number: an integer when its text has no decimals (as TryGetInt64 reads it).</summary>
-    private bool PlainNumberValid(decimal d, int scale)
-    {
-        if ((_types & Kinds.Number) == 0 && scale > 0) return false;
-        if (d < _minimum || d > _maximum || d <= _exclusiveMinimum || d >= _exclusiveMaximum) return false;
-        if (_multipleOf is not { } m) return true;
-        if (_multipleOfDecimals is { } decimals && scale <= decimals) return true;
-        return d % m == 0m;
     }
 }

@@ -114,15 +114,11 @@ internal static partial class PersonalData
         }
     }
 
-    /// <summary>The string's text decoded, as the reporting pass decodes it (longer than 512 bytes: yes).</summary>
+    /// <summary>The string's text decoded (longer than 512 bytes: yes).</summary>
     private static bool EscapedMayHold(ReadOnlySpan<byte> quoted)
     {
         Span<byte> buffer = stackalloc byte[512];
-        if (quoted.Length - 2 > buffer.Length) return true;
-        var reader = new Utf8JsonReader(quoted);
-        reader.Read();
-        var text = buffer[..reader.CopyString(buffer)];
-        return MayHoldPersonalData(text) && MayMatchText(text);
+        return !CanonicalText.TryGetUtf8(quoted, buffer, out var text) || (MayHoldPersonalData(text) && MayMatchText(text));
     }
 
     /// <param name="quoted">The name with its quotes, for decoding when it is escaped.</param>
