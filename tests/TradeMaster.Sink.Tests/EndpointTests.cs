@@ -126,16 +126,23 @@ public sealed class EndpointTests(SinkFixture sink) : IClassFixture<SinkFixture>
         Assert.Equal(0, LakeFiles.CountEvent(sink.Host.Lake, e.Id()));
     }
 
-    [Fact]
-    public async Task PostPush_DataNotBase64_Answers204AndIsRejectedWithPushEnvelopeInvalid()
+    /// <summary>Posts a push body that must be answered 204 and recorded as push_envelope_invalid; returns the record.</summary>
+    private async Task<JsonElement> PostPushExpectingEnvelopeRejectionAsync(string body, string marker)
     {
-        var marker = Guid.NewGuid().ToString();
-        var body = $"{{\"message\":{{\"data\":\"%%{marker}%%\",\"messageId\":\"m-{marker}\"}},\"subscription\":\"s\"}}";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await sink.Host.Http.PostAsync($"/sink/pubsub/push?token={SinkFixture.PushToken}", content);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         var rejection = await sink.RejectionContainingAsync(marker);
         Assert.Equal(["push_envelope_invalid"], LakeFiles.Codes(rejection));
+        return rejection;
+    }
+
+    [Fact]
+    public async Task PostPush_DataNotBase64_Answers204AndIsRejectedWithPushEnvelopeInvalid()
+    {
+        var marker = Guid.NewGuid().ToString();
+        var body = $"{{\"message\":{{\"data\":\"%%{marker}%%\",\"messageId\":\"m-{marker}\"}},\"subscription\":\"s\"}}";
+        var rejection = await PostPushExpectingEnvelopeRejectionAsync(body, marker);
         Assert.Equal($"m-{marker}", rejection.GetProperty("source").GetProperty("messageId").GetString());
         Assert.Equal(JsonValueKind.Object, rejection.GetProperty("raw").ValueKind);
     }
@@ -146,11 +153,7 @@ public sealed class EndpointTests(SinkFixture sink) : IClassFixture<SinkFixture>
         var marker = Guid.NewGuid().ToString();
         var data = Convert.ToBase64String(SampleEvents.Sale().Bytes());
         var body = $"{{\"message\":{{\"data\":\"{data}\",\"messageId\":\"m-{marker}\"}},\"subscription\":\"s\\uD800\"}}";
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await sink.Host.Http.PostAsync($"/sink/pubsub/push?token={SinkFixture.PushToken}", content);
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var rejection = await sink.RejectionContainingAsync(marker);
-        Assert.Equal(["push_envelope_invalid"], LakeFiles.Codes(rejection));
+        var rejection = await PostPushExpectingEnvelopeRejectionAsync(body, marker);
         Assert.Contains("surrogate", rejection.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
         // Kept as text: a JSON value with an undecodable string would break the readers of the rejected files.
         Assert.Equal(JsonValueKind.String, rejection.GetProperty("raw").ValueKind);
