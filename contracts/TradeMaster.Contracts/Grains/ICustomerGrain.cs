@@ -3,7 +3,7 @@ using TradeMaster.Contracts.Ledger;
 namespace TradeMaster.Contracts.Grains;
 
 /// <summary>
-/// A customer's standing across every store: open rentals against the rental limit and unpaid late fees.
+/// A customer's standing across every store: open rentals against the rental limit and the late fees returns left unpaid.
 /// Keyed by the customer id. Store grains call it; it asks a store back only about a reservation left provisional
 /// for long (store grains are reentrant, so that call cannot deadlock).
 /// </summary>
@@ -24,4 +24,10 @@ public interface ICustomerGrain : IGrainWithIntegerKey
     /// new rentals. Idempotent on the rental id.
     /// </summary>
     Task CloseRentalAsync(Guid rentalId, decimal unpaidLateFee);
+
+    /// <summary>
+    /// The store committed a payment of the late fee the rental's return left owed: it is owed no more. Idempotent on
+    /// the rental id, and safe to receive before the close it follows (the rental is then closed with nothing owed).
+    /// </summary>
+    Task SettleLateFeeAsync(Guid rentalId);
 }

@@ -15,6 +15,8 @@ public interface IStoreGrain : IGrainWithIntegerKey
 
     Task<TransactionOutcome> ReturnAsync(ReturnCommand command);
 
+    Task<TransactionOutcome> PayLateFeeAsync(LateFeePaymentCommand command);
+
     [AlwaysInterleave]
     Task<StockLevel?> GetStockAsync(int itemId);
 

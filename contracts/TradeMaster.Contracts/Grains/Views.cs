@@ -44,13 +44,21 @@ public sealed record OpenRental(
     [property: Id(3)] DateTimeOffset StartedAt,
     [property: Id(4)] DateOnly DueDate);
 
+/// <summary>A late fee a return left owed: paid with a late fee payment at <see cref="StoreId"/>, naming <see cref="RentalId"/>.</summary>
+[GenerateSerializer, Immutable, Alias("tm.unpaid-late-fee.v1")]
+public sealed record UnpaidLateFee(
+    [property: Id(0)] Guid RentalId,
+    [property: Id(1)] int StoreId,
+    [property: Id(2)] decimal LateFee);
+
 [GenerateSerializer, Immutable, Alias("tm.customer-account.v1")]
 public sealed record CustomerAccount(
     [property: Id(0)] int CustomerId,
     [property: Id(1)] bool Active,
     [property: Id(2)] ImmutableArray<OpenRental> OpenRentals,
     [property: Id(3)] decimal UnpaidLateFees,
-    [property: Id(4)] int RentalLimit)
+    [property: Id(4)] int RentalLimit,
+    [property: Id(5)] ImmutableArray<UnpaidLateFee> UnpaidFees)
 {
     public int OpenCopies => OpenRentals.Sum(r => r.Copies);
 }

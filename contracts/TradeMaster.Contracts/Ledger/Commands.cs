@@ -42,3 +42,14 @@ public sealed record ReturnCommand(
     [property: Id(2)] Guid RentalId,
     [property: Id(3)] DateTimeOffset? ReturnedAt,
     [property: Id(4)] PaymentRequest? Payment);
+
+/// <summary>
+/// Pays the late fee a return of <see cref="RentalId"/> left owed, at the store that took the return (the fee is in its
+/// journal). The amount is the fee as recorded, never the client's.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("tm.late-fee-payment-command.v1")]
+public sealed record LateFeePaymentCommand(
+    [property: Id(0)] Guid TransactionId,
+    [property: Id(1)] int EmployeeId,
+    [property: Id(2)] Guid RentalId,
+    [property: Id(3)] PaymentRequest Payment);

@@ -6,6 +6,8 @@ public enum TransactionKind
     Sale = 0,
     Rental = 1,
     Return = 2,
+    /// <summary>A late fee left owed by a return, paid afterwards at the store that took the return.</summary>
+    LateFeePayment = 3,
 }
 
 public enum MediaType
@@ -37,6 +39,7 @@ public static class WireNames
         TransactionKind.Sale => "sale",
         TransactionKind.Rental => "rental",
         TransactionKind.Return => "return",
+        TransactionKind.LateFeePayment => "late_fee_payment",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

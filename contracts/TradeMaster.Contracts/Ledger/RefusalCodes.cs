@@ -30,6 +30,7 @@ public static class RefusalCodes
     public const string RentalAlreadyClosed = "rental_already_closed";
     public const string ReturnBeforeRentalStart = "return_before_rental_start";
     public const string ReturnDateInFuture = "return_date_in_future";
+    public const string LateFeeNotOwed = "late_fee_not_owed";
     public const string PaymentInvalid = "payment_invalid";
     public const string TransactionIdConflict = "transaction_id_conflict";
 
@@ -39,7 +40,7 @@ public static class RefusalCodes
         CustomerUnknown, CustomerInactive, ItemUnknown, ItemInactive, ItemNotSellable, ItemNotRentable,
         InsufficientStock, InsufficientRentalCopies, QuantityOutOfRange, TooManyLines, RentalLimitExceeded,
         CustomerBlockedUnpaidFees, RentalPeriodOutOfRange, RentalStartOutOfRange, RentalUnknown, RentalAlreadyClosed,
-        ReturnBeforeRentalStart, ReturnDateInFuture, PaymentInvalid, TransactionIdConflict,
+        ReturnBeforeRentalStart, ReturnDateInFuture, LateFeeNotOwed, PaymentInvalid, TransactionIdConflict,
     ];
 
     /// <summary>Refusals that mean "the thing you named does not exist" (HTTP 404 rather than 422).</summary>

@@ -13,7 +13,7 @@ using TradeMaster.Gateway.Telemetry;
 
 namespace TradeMaster.Gateway.Endpoints;
 
-/// <summary>Sales, rentals and returns: the store's writes, each one call to the store's ledger grain.</summary>
+/// <summary>Sales, rentals, returns and late fee payments: the store's writes, each one call to the store's ledger grain.</summary>
 internal static class TransactionEndpoints
 {
     public static RouteGroupBuilder MapTransactionEndpoints(this RouteGroupBuilder store)
@@ -38,6 +38,14 @@ internal static class TransactionEndpoints
             .WithSummary("Record a return")
             .WithDescription("Closes a rental taken at this store; answers the late days and late fee.")
             .Accepts<ReturnBody>("application/json")
+            .DescribeTransaction();
+
+        store.MapPost("/late-fee-payments", PayLateFeeAsync)
+            .WithName("CreateLateFeePayment")
+            .WithSummary("Pay a late fee a return left owed")
+            .WithDescription("Pays the whole late fee the return of a rental left unpaid, at the store that took the return; " +
+                "the amount is the fee as recorded. Once paid, the fee no longer blocks the customer's new rentals.")
+            .Accepts<LateFeePaymentBody>("application/json")
             .DescribeTransaction();
 
         store.MapGet("/transactions/{transactionId:guid}", GetTransactionAsync)
@@ -78,6 +86,12 @@ internal static class TransactionEndpoints
         HandleAsync(context, options.Value, TransactionKind.Return, storeId,
             (body, key, errors) => requests.ParseReturn(body, key, errors),
             command => grains.Reference<IStoreGrain>(storeId).ReturnAsync(command), command => command.TransactionId);
+
+    private static Task<IResult> PayLateFeeAsync(int storeId, HttpContext context, [FromServices] TransactionRequests requests,
+        [FromServices] IGrainFactory grains, [FromServices] IOptions<GatewayOptions> options) =>
+        HandleAsync(context, options.Value, TransactionKind.LateFeePayment, storeId,
+            (body, key, errors) => requests.ParseLateFeePayment(body, key, errors),
+            command => grains.Reference<IStoreGrain>(storeId).PayLateFeeAsync(command), command => command.TransactionId);
 
     private static async Task<IResult> HandleAsync<TCommand>(
         HttpContext context, GatewayOptions options, TransactionKind kind, int storeId,
@@ -134,6 +148,7 @@ internal static class TransactionEndpoints
     {
         "sale" => TransactionKind.Sale,
         "rental" => TransactionKind.Rental,
+        "late_fee_payment" => TransactionKind.LateFeePayment,
         _ => TransactionKind.Return,
     };
 }

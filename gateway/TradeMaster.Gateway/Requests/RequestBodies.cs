@@ -90,3 +90,19 @@ public sealed record ReturnBody
     [Description("Pays the late fee now; without it the fee stays owed and blocks new rentals.")]
     public PaymentBody? Payment { get; init; }
 }
+
+[Description("Pays the late fee a return left owed, at the store that took the return. The amount is the fee as recorded.")]
+public sealed record LateFeePaymentBody
+{
+    [Description("Idempotency key; may come as the Idempotency-Key header instead. Absent both, the server makes one.")]
+    public Guid? TransactionId { get; init; }
+
+    [Required, Range(1, int.MaxValue)]
+    public int EmployeeId { get; init; }
+
+    [Required, Description("The rental whose return left the fee owed (GET /customers/{customerId}/rentals lists them under unpaidFees).")]
+    public Guid RentalId { get; init; }
+
+    [Required]
+    public PaymentBody Payment { get; init; } = new();
+}

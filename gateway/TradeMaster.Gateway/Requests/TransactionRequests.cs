@@ -51,6 +51,17 @@ public sealed class TransactionRequests(TransactionLimits limits)
         return new ReturnCommand(transactionId, employeeId!.Value, rentalId!.Value, returnedAt, payment);
     }
 
+    public LateFeePaymentCommand? ParseLateFeePayment(JsonElement body, string? idempotencyKey, FieldErrors errors)
+    {
+        var fields = new JsonFields(body, "", errors);
+        var transactionId = TransactionId(fields, idempotencyKey);
+        var employeeId = fields.Int("employeeId", required: true, 1, int.MaxValue);
+        var rentalId = fields.Uuid("rentalId", required: true);
+        var payment = Payment(fields, required: true);
+        if (!errors.IsEmpty) return null;
+        return new LateFeePaymentCommand(transactionId, employeeId!.Value, rentalId!.Value, payment!);
+    }
+
     /// <summary>
     /// The id that makes a retry safe: from the body, else from the header, else a new one. Both present and
     /// different is an error rather than a guess, because picking one could record a second sale.

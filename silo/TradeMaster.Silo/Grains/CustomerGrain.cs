@@ -31,6 +31,7 @@ public sealed class CustomerGrain(
     private string? _customerKey;
     private readonly Dictionary<Guid, OpenRental> _open = [];
     private Dictionary<Guid, DateTimeOffset> _unconfirmed = [];
+    private readonly Dictionary<Guid, UnpaidLateFee> _unpaid = [];
     private decimal _unpaidLateFees;
 
     private int CustomerId => (int)this.GetPrimaryKeyLong();
@@ -43,7 +44,8 @@ public sealed class CustomerGrain(
         var records = await history.LoadCustomerAsync(CustomerId, cancellationToken);
         foreach (var rental in records.Open) _open[rental.RentalId] = rental;
         _unconfirmed = records.Reserved;
-        _unpaidLateFees = records.UnpaidLateFees;
+        foreach (var (rentalId, owed) in records.Unpaid) _unpaid[rentalId] = owed;
+        _unpaidLateFees = _unpaid.Values.Sum(u => u.LateFee);
     }
 
     public Task<CustomerProfile> GetProfileAsync() =>
@@ -52,7 +54,7 @@ public sealed class CustomerGrain(
     public Task<CustomerAccount?> GetAccountAsync() => Task.FromResult(_customer is null
         ? null
         : new CustomerAccount(CustomerId, _customer.Active, [.. _open.Values.OrderBy(r => r.StartedAt)],
-            _unpaidLateFees, options.Value.RentalLimit));
+            _unpaidLateFees, options.Value.RentalLimit, [.. _unpaid.Values.OrderBy(u => u.StoreId).ThenBy(u => u.RentalId)]));
 
     public async Task<Refusal?> ReserveRentalAsync(RentalReservation reservation)
     {
@@ -124,11 +126,23 @@ public sealed class CustomerGrain(
     {
         // Only an open rental closes, so its fee is owed once, however often the close is delivered (and an
         // activation that loaded the account after the return already counted it).
-        if (_open.Remove(rentalId))
+        if (_open.Remove(rentalId, out var rental))
         {
             _unconfirmed.Remove(rentalId);
-            _unpaidLateFees += unpaidLateFee;
+            if (unpaidLateFee > 0 && _unpaid.TryAdd(rentalId, new UnpaidLateFee(rentalId, rental.StoreId, unpaidLateFee))) _unpaidLateFees += unpaidLateFee;
         }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Memory only, like <see cref="CloseRentalAsync"/>: the store's journal holds the payment (and the return's row
+    /// says paid). A payment delivered before the close it follows closes the rental with nothing owed, so the close
+    /// that arrives later finds no open rental and adds no fee.
+    /// </summary>
+    public Task SettleLateFeeAsync(Guid rentalId)
+    {
+        if (_unpaid.Remove(rentalId, out var owed)) _unpaidLateFees -= owed.LateFee;
+        if (_open.Remove(rentalId)) _unconfirmed.Remove(rentalId);
         return Task.CompletedTask;
     }
 }

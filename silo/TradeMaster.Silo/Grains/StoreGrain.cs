@@ -52,6 +52,8 @@ public sealed partial class StoreGrain(
 
     private Dictionary<int, StockEntry> _stock = [];
     private Dictionary<Guid, OpenRentalEntry> _openRentals = [];
+    // Late fees this store's returns left owed, by rental: loaded from the tables on activation (not checkpointed).
+    private Dictionary<Guid, OwedLateFee> _owedFees = [];
     private StoreRecord? _store;
     private int StoreId => (int)this.GetPrimaryKeyLong();
 
@@ -99,6 +101,8 @@ public sealed partial class StoreGrain(
         _stock = new Dictionary<int, StockEntry>(checkpoint.Stock);
         _openRentals = new Dictionary<Guid, OpenRentalEntry>(checkpoint.OpenRentals);
         _sequence = _checkpointed = checkpoint.Sequence;
+        // As of the last commit; the replay below adds and removes the same rentals again, which changes nothing.
+        _owedFees = await history.LoadOwedLateFeesAsync(StoreId, cancellationToken);
         foreach (var entry in await history.LoadJournalAsync(StoreId, checkpoint.Sequence, cancellationToken))
         {
             if (entry.Outcome.Receipt is { } receipt) ApplyEffects(receipt, customerKey: null);
@@ -147,6 +151,12 @@ public sealed partial class StoreGrain(
     {
         var fingerprint = Fingerprint.Of(StoreId, command);
         return SubmitAsync(command.TransactionId, fingerprint, TransactionKind.Return, () => ApplyReturnAsync(command, fingerprint));
+    }
+
+    public Task<TransactionOutcome> PayLateFeeAsync(LateFeePaymentCommand command)
+    {
+        var fingerprint = Fingerprint.Of(StoreId, command);
+        return SubmitAsync(command.TransactionId, fingerprint, TransactionKind.LateFeePayment, () => ApplyLateFeePaymentAsync(command, fingerprint));
     }
 
     public Task<StockLevel?> GetStockAsync(int itemId)
@@ -351,6 +361,46 @@ public sealed partial class StoreGrain(
         return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], rental.CustomerKey);
     }
 
+    private async Task<TransactionOutcome> ApplyLateFeePaymentAsync(LateFeePaymentCommand command, string fingerprint)
+    {
+        var now = time.GetUtcNow();
+        var rentalId = command.RentalId;
+        var tx = new Attempt(command.TransactionId, fingerprint, TransactionKind.LateFeePayment, now, command.EmployeeId, null, [])
+        {
+            RentalId = rentalId,
+        };
+        if (await CheckCommonAsync(tx, command.Payment) is { } common) return common;
+        if (command.Payment is null) return await RefuseAsync(tx, new Refusal(RefusalCodes.PaymentInvalid, "A late fee payment needs a payment."));
+        var snapshot = await masterData.GetAsync();
+        if (!_owedFees.TryGetValue(rentalId, out var owed))
+        {
+            var open = _openRentals.GetValueOrDefault(rentalId);
+            var known = open is not null || _returnsUncommitted.Contains(rentalId) || await history.RentalStatusAsync(StoreId, rentalId) is not null;
+            if (!_owedFees.TryGetValue(rentalId, out owed))
+            {
+                tx = tx with { CustomerId = open?.CustomerId, CustomerKey = open?.CustomerKey };
+                return await RefuseAsync(tx, !known
+                    ? new Refusal(RefusalCodes.RentalUnknown, $"Store {StoreId} has no rental {rentalId}; a late fee is paid at the store that took the return.")
+                    : _openRentals.ContainsKey(rentalId)
+                        ? new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} has not been returned yet; a late fee is charged by its return.")
+                        : new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} owes no late fee: it came back on time, or its fee is already paid."));
+            }
+        }
+        var customerKey = (await GetCustomerProfileAsync(owed.CustomerId)).CustomerKey;
+        tx = tx with { CustomerId = owed.CustomerId, CustomerKey = customerKey };
+        // From here to CommitAsync: no await, so the fee cannot be paid twice (a payment that committed while this one
+        // asked for the customer's key has already taken it out of _owedFees).
+        if (!_owedFees.TryGetValue(rentalId, out owed))
+        {
+            return await RefuseAsync(tx, new Refusal(RefusalCodes.LateFeeNotOwed, $"The late fee of rental {rentalId} is already paid."));
+        }
+        var fee = owed.Return.LateFee;
+        var receipt = new Receipt(command.TransactionId, TransactionKind.LateFeePayment, StoreId, command.EmployeeId, owed.CustomerId, now,
+            _store!.LocalDate(now), [], fee, LedgerRules.Pay(command.Payment, fee), Rental: null, owed.Return with { FeePaid = true },
+            EventIds.For(StoreId, command.TransactionId, TransactionKind.LateFeePayment, accepted: true));
+        return await CommitAsync(tx, receipt, snapshot.Employees[command.EmployeeId], customerKey);
+    }
+
     /// <summary>Store, employee, line shape and payment: what every transaction kind checks first.</summary>
     private async Task<TransactionOutcome?> CheckCommonAsync(Attempt tx, PaymentRequest? payment)
     {
@@ -364,7 +414,10 @@ public sealed partial class StoreGrain(
         var snapshot = await masterData.GetAsync();
         var employee = snapshot.Employees.GetValueOrDefault(tx.EmployeeId);
         if (LedgerRules.CheckEmployee(employee, tx.EmployeeId, StoreId) is { } employeeRefusal) return await RefuseAsync(tx, employeeRefusal);
-        if (tx.Kind != TransactionKind.Return && LedgerRules.CheckShape(tx.Lines, _options) is { } shapeRefusal) return await RefuseAsync(tx, shapeRefusal);
+        if (tx.Kind is TransactionKind.Sale or TransactionKind.Rental && LedgerRules.CheckShape(tx.Lines, _options) is { } shapeRefusal)
+        {
+            return await RefuseAsync(tx, shapeRefusal);
+        }
         if (payment is not null && LedgerRules.CheckPayment(payment) is { } paymentRefusal) return await RefuseAsync(tx, paymentRefusal);
         return null;
     }
@@ -416,7 +469,7 @@ public sealed partial class StoreGrain(
     }
 
     /// <summary>
-    /// What an accepted transaction does to stock and open rentals: the one place that changes them, used by the
+    /// What an accepted transaction does to stock, open rentals and owed late fees: the one place that changes them, used by the
     /// live path (after its checks, in the same turn) and by the journal replay on activation.
     /// </summary>
     private void ApplyEffects(Receipt receipt, string? customerKey)
@@ -441,6 +494,11 @@ public sealed partial class StoreGrain(
                     foreach (var line in rental.Lines) AdjustStock(line.ItemId, sale: 0, @out: -line.Quantity);
                 }
                 _returnsUncommitted.Add(rentalId);
+                var returned = receipt.Return;
+                if (returned.LateFee > 0 && !returned.FeePaid) _owedFees[rentalId] = new OwedLateFee(receipt.CustomerId!.Value, returned);
+                break;
+            case TransactionKind.LateFeePayment:
+                _owedFees.Remove(receipt.Return!.RentalId);
                 break;
         }
     }
@@ -610,14 +668,22 @@ public sealed partial class StoreGrain(
         _ = DrainAsync(SettleBatchAsync, (e, delayMs) => LogSettleFailed(logger, e, StoreId, _customerPending.Count, delayMs), () => _settling = false);
     }
 
-    /// <summary>Tells the customers' accounts about committed returns (rental closed, fee owed), then forgets them (<c>unsettled_returns</c>).</summary>
+    /// <summary>
+    /// Tells the customers' accounts about committed returns (rental closed, fee owed) and late fee payments (fee no
+    /// longer owed), then forgets them (<c>unsettled_returns</c>).
+    /// </summary>
     private async Task<bool> SettleBatchAsync()
     {
         if (_customerPending.Count == 0) return false;
         var batch = _customerPending.GetRange(0, Math.Min(_customerPending.Count, _options.PublishBatchSize));
         // Closing is idempotent on the customer's side, so a repeat after a failure changes nothing.
-        await Task.WhenAll(batch.Select(r => GrainFactory.Reference<ICustomerGrain>(r.CustomerId!.Value)
-            .CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee)));
+        await Task.WhenAll(batch.Select(r =>
+        {
+            var customer = GrainFactory.Reference<ICustomerGrain>(r.CustomerId!.Value);
+            return r.Kind == TransactionKind.LateFeePayment
+                ? customer.SettleLateFeeAsync(r.Return!.RentalId)
+                : customer.CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee);
+        }));
         await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
         _customerPending.RemoveRange(0, batch.Count);
         return true;

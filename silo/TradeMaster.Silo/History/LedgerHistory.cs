@@ -18,9 +18,9 @@ public sealed record ReservationRow(Guid RentalId, int CustomerId, int StoreId, 
 
 /// <summary>
 /// A customer's account as the tables hold it: committed open rentals, reservations no store has committed yet
-/// (with when they were taken), and the late fees of returns left unpaid.
+/// (with when they were taken), and the late fees of returns left unpaid, by rental.
 /// </summary>
-public sealed record CustomerRecords(List<OpenRental> Open, Dictionary<Guid, DateTimeOffset> Reserved, decimal UnpaidLateFees);
+public sealed record CustomerRecords(List<OpenRental> Open, Dictionary<Guid, DateTimeOffset> Reserved, Dictionary<Guid, UnpaidLateFee> Unpaid);
 
 /// <summary>
 /// The relational history of the ledger (seed task 1), which is also each store's journal: a store grain commits
@@ -107,6 +107,31 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// The late fees this store's returns left owed (<c>returns.fee_paid</c> false), with what a payment's receipt and
+    /// event repeat of the return. As of the last commit: an activation replays the journal after its checkpoint onto
+    /// it, which adds and removes the same rentals again and so changes nothing.
+    /// </summary>
+    public async Task<Dictionary<Guid, OwedLateFee>> LoadOwedLateFeesAsync(int storeId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select t.rental_id, r.customer_id, r.started_at, r.due_date, t.returned_at, t.late_days, t.late_fee
+            from returns t join rentals r using (rental_id)
+            where t.store_id = $1 and not t.fee_paid and t.late_fee > 0
+            """);
+        command.Parameters.AddWithValue(storeId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var owed = new Dictionary<Guid, OwedLateFee>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var rentalId = reader.GetGuid(0);
+            owed[rentalId] = new OwedLateFee(reader.GetInt32(1), new ReturnInfo(rentalId, reader.GetFieldValue<DateTimeOffset>(2),
+                reader.GetFieldValue<DateOnly>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5), reader.GetDecimal(6), FeePaid: false));
+        }
+        return owed;
+    }
+
+    /// <summary>
     /// One customer's account, read in one statement (one snapshot): a reservation and the commit of its rental, or
     /// a rental and its return, are never seen half done.
     /// </summary>
@@ -121,18 +146,18 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             select 'reserved', v.rental_id, v.store_id, v.copies, v.started_at, v.due_date, v.reserved_at, null
               from rental_reservations v where v.customer_id = $1
             union all
-            select 'fees', null, null, null, null, null, null, coalesce(sum(t.late_fee), 0)
-              from returns t join rentals r using (rental_id) where r.customer_id = $1 and not t.fee_paid
+            select 'owed', t.rental_id, t.store_id, null, null, null, null, t.late_fee
+              from returns t join rentals r using (rental_id) where r.customer_id = $1 and not t.fee_paid and t.late_fee > 0
             """);
         command.Parameters.AddWithValue(customerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var records = new CustomerRecords([], [], 0m);
+        var records = new CustomerRecords([], [], []);
         while (await reader.ReadAsync(cancellationToken))
         {
             switch (reader.GetString(0))
             {
-                case "fees":
-                    records = records with { UnpaidLateFees = reader.GetDecimal(7) };
+                case "owed":
+                    records.Unpaid[reader.GetGuid(1)] = new UnpaidLateFee(reader.GetGuid(1), reader.GetInt32(2), reader.GetDecimal(7));
                     break;
                 case var kind:
                     var rentalId = reader.GetGuid(1);
@@ -361,7 +386,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     private sealed class HistoryRows
     {
         private readonly Columns _sales = new(), _saleLines = new(), _rentals = new(), _rentalLines = new(), _returns = new(),
-            _payments = new(), _refusals = new();
+            _lateFeePayments = new(), _payments = new(), _refusals = new();
         private readonly Dictionary<(int StoreId, int ItemId), (int Sale, int Out)> _stock = [];
 
         public void Add(int storeId, JournalEntry entry)
@@ -397,6 +422,9 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                     var ret = r.Return!;
                     _returns.Row(r.TransactionId, ret.RentalId, (int?)r.EmployeeId, ret.ReturnedAt.ToUniversalTime(), r.LocalDate, (int?)ret.LateDays, ret.LateFee, ret.FeePaid, (int?)storeId);
                     foreach (var l in r.Lines) Stock(storeId, l.ItemId, sale: 0, @out: -l.Quantity);
+                    break;
+                case TransactionKind.LateFeePayment:
+                    _lateFeePayments.Row(r.TransactionId, r.Return!.RentalId, (int?)r.EmployeeId, r.CustomerId, r.OccurredAt.ToUniversalTime(), r.LocalDate, r.Total, (int?)storeId);
                     break;
             }
             if (r.Payment is { } p)
@@ -435,6 +463,14 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 -- By primary key, whatever the planner thinks of the CTE's size: a join was planned as a scan of all rentals.
                 update rentals set status = 'closed', closed_at = (select r.returned_at from r where r.rental_id = rentals.rental_id)
                 where rentals.rental_id = any (array(select rental_id from r))
+                """);
+            // After the returns: a return and the payment of its fee may be in one batch.
+            _lateFeePayments.AddTo(batch, """
+                with p as (
+                    insert into late_fee_payments (transaction_id, rental_id, employee_id, customer_id, paid_at, local_date, amount, store_id)
+                    select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[], $5::timestamptz[], $6::date[], $7::numeric[], $8::int[])
+                    returning rental_id)
+                update returns set fee_paid = true where returns.rental_id = any (array(select rental_id from p))
                 """);
             _payments.AddTo(batch, """
                 insert into payments (transaction_id, method, installments, amount)

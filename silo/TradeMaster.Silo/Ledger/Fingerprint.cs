@@ -18,5 +18,8 @@ public static class Fingerprint
 
     public static string Of(int storeId, ReturnCommand command) => Hash(new { storeId, kind = "return", command = command with { TransactionId = Guid.Empty } });
 
+    public static string Of(int storeId, LateFeePaymentCommand command) =>
+        Hash(new { storeId, kind = "late_fee_payment", command = command with { TransactionId = Guid.Empty } });
+
     private static string Hash<T>(T value) => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(value, Options)));
 }

@@ -35,6 +35,9 @@ public sealed record OpenRentalEntry(
     [property: Id(5)] ImmutableArray<RentalLineEntry> Lines,
     [property: Id(6)] string? CustomerKey);
 
+/// <summary>A late fee one of this store's returns left owed: who owes it, and the return as recorded.</summary>
+public sealed record OwedLateFee(int CustomerId, ReturnInfo Return);
+
 /// <summary>
 /// A transaction applied to the store's memory and committed to the journal (the history tables) with its batch.
 /// Lives only in memory: once committed, the history row holds it (and its event until the transport acknowledges).
@@ -50,7 +53,10 @@ public sealed record JournalEntry(
     int? CustomerId,
     DateOnly LocalDate)
 {
-    /// <summary>An accepted return: the customer's account must close the rental (and owe its fee) once committed.</summary>
+    /// <summary>
+    /// An accepted return or late fee payment: the customer's account must close the rental (and owe its fee), or
+    /// forget the fee, once committed.
+    /// </summary>
     public bool CustomerPending => Outcome.Receipt?.Return is not null;
 }
 
