@@ -81,6 +81,15 @@ public sealed class JournalTests
         Assert.Equal(rentalCustomerKey, returnEvent.GetProperty("customer").GetProperty("key").GetString());
         Assert.Equal(1L, await second.ScalarAsync<long>("select count(*) from sales where transaction_id = $1", sale.TransactionId));
         Assert.Equal(before[1].RentalCopiesOut - 2, await second.ScalarAsync<int>($"select rental_copies_out from stock where store_id = {Store} and item_id = $1", rentalItem));
+        // The fee the return left owed was in the journal after the checkpoint (or in no checkpoint at all): the new
+        // activation still knows it, takes its payment once, and the customer owes nothing more.
+        var pay = new LateFeePaymentCommand(Guid.NewGuid(), clerk, closed.TransactionId, new PaymentRequest(PaymentMethod.Cash, null));
+        var paid = await again.PayLateFeeAsync(pay);
+        Assert.True(paid.Accepted, paid.Refusal?.Message);
+        Assert.Equal(lateFee, paid.Receipt!.Total);
+        Assert.Equal(RefusalCodes.LateFeeNotOwed, (await again.PayLateFeeAsync(pay with { TransactionId = Guid.NewGuid() })).Refusal?.Code);
+        await Poll.UntilAsync(async () => (await second.Grains.GetGrain<ICustomerGrain>(Customer).GetAccountAsync())!.UnpaidLateFees == 0,
+            TimeSpan.FromSeconds(10), "the payment reaches the customer's account");
     }
 
     [Fact]

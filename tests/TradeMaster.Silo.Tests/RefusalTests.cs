@@ -141,6 +141,9 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
             TimeSpan.FromSeconds(10), "the late fee reaches the customer's account");
         await Expect(RefusalCodes.CustomerBlockedUnpaidFees,
             StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customers[4], six[1].ItemId)));
+        var paid = await StoreGrain().PayLateFeeAsync(new LateFeePaymentCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, Pix));
+        Assert.True(paid.Accepted, paid.Refusal?.Message);
+        await Expect(RefusalCodes.LateFeeNotOwed, StoreGrain().PayLateFeeAsync(new LateFeePaymentCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, Pix)));
 
         var first = LedgerFixture.Sale(fixture.Clerk, saleItem);
         Assert.True((await StoreGrain().SellAsync(first)).Accepted);
@@ -219,6 +222,74 @@ public sealed class RefusalTests(RefusalFixture fixture) : IClassFixture<Refusal
         Assert.Contains(account!.OpenRentals, r => r.RentalId == rental.TransactionId);
         Assert.True(await StoreGrain().HasRentalAsync(rental.TransactionId));
         Assert.False(await StoreGrain().HasRentalAsync(Guid.NewGuid()));
+    }
+
+    [Fact]
+    public async Task PayLateFeeAsync_FeeLeftOwed_IsPaidExactlyOnceAndUnblocksRentals()
+    {
+        const int customerId = 340;
+        var customer = fixture.Host.Grains.GetGrain<ICustomerGrain>(customerId);
+        var rental = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customerId, await RentalItemAsync(40), days: 1));
+        var stillOut = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customerId, await RentalItemAsync(41), days: 10));
+        Assert.True(rental.Accepted && stillOut.Accepted, rental.Refusal?.Message ?? stillOut.Refusal?.Message);
+        fixture.Time.Advance(TimeSpan.FromDays(4));
+        var returned = await StoreGrain().ReturnAsync(new ReturnCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, null, null));
+        Assert.True(returned.Accepted, returned.Refusal?.Message);
+        var fee = returned.Receipt!.Return!.LateFee;
+        Assert.True(fee > 0 && !returned.Receipt.Return.FeePaid);
+        await Poll.UntilAsync(async () => (await customer.GetAccountAsync())!.UnpaidLateFees == fee, TimeSpan.FromSeconds(10), "the fee reaches the account");
+        Assert.Equal(new UnpaidLateFee(rental.TransactionId, Store, fee), Assert.Single((await customer.GetAccountAsync())!.UnpaidFees));
+        Assert.Equal(RefusalCodes.CustomerBlockedUnpaidFees,
+            (await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customerId, await RentalItemAsync(42)))).Refusal?.Code);
+
+        // Paid where the return was not taken, for a rental still out, and for no rental at all: nothing is paid.
+        var elsewhere = await StoreGrain(2).PayLateFeeAsync(new LateFeePaymentCommand(Guid.NewGuid(), fixture.ClerkOfStore2, rental.TransactionId, Pix));
+        var notBack = await StoreGrain().PayLateFeeAsync(new LateFeePaymentCommand(Guid.NewGuid(), fixture.Clerk, stillOut.TransactionId, Pix));
+        var noRental = await StoreGrain().PayLateFeeAsync(new LateFeePaymentCommand(Guid.NewGuid(), fixture.Clerk, Guid.NewGuid(), Pix));
+        Assert.Equal(RefusalCodes.RentalUnknown, elsewhere.Refusal?.Code);
+        Assert.Equal(RefusalCodes.LateFeeNotOwed, notBack.Refusal?.Code);
+        Assert.Contains("not been returned", notBack.Refusal!.Message);
+        Assert.Equal(RefusalCodes.RentalUnknown, noRental.Refusal?.Code);
+
+        // Five tills paying the same fee at once: one payment, four refusals.
+        var attempts = Enumerable.Range(0, 5)
+            .Select(_ => new LateFeePaymentCommand(Guid.NewGuid(), fixture.Clerk, rental.TransactionId, new PaymentRequest(PaymentMethod.CreditCard, 2)))
+            .ToList();
+        var outcomes = await Task.WhenAll(attempts.Select(a => StoreGrain().PayLateFeeAsync(a)));
+        var payment = Assert.Single(outcomes, o => o.Accepted);
+        Assert.All(outcomes.Where(o => !o.Accepted), o => Assert.Equal(RefusalCodes.LateFeeNotOwed, o.Refusal?.Code));
+
+        var receipt = payment.Receipt!;
+        Assert.Equal(TransactionKind.LateFeePayment, receipt.Kind);
+        Assert.Equal(customerId, receipt.CustomerId);
+        Assert.Empty(receipt.Lines);
+        Assert.Equal(fee, receipt.Total);
+        Assert.Equal(new PaymentInfo(PaymentMethod.CreditCard, 2, fee), receipt.Payment);
+        Assert.Equal(returned.Receipt.Return with { FeePaid = true }, receipt.Return);
+        // A retry of the payment is answered the same and pays nothing more.
+        var retry = await StoreGrain().PayLateFeeAsync(attempts[outcomes.ToList().IndexOf(payment)]);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(payment), System.Text.Json.JsonSerializer.Serialize(retry));
+
+        await Poll.UntilAsync(async () => (await customer.GetAccountAsync())!.UnpaidLateFees == 0, TimeSpan.FromSeconds(10), "the payment reaches the account");
+        Assert.Empty((await customer.GetAccountAsync())!.UnpaidFees);
+        var rentsAgain = await StoreGrain().RentAsync(LedgerFixture.Rental(fixture.Clerk, customerId, await RentalItemAsync(42)));
+        Assert.True(rentsAgain.Accepted, rentsAgain.Refusal?.Message);
+
+        Assert.True(await fixture.Host.ScalarAsync<bool>("select fee_paid from returns where rental_id = $1", rental.TransactionId));
+        Assert.Equal(fee, await fixture.Host.ScalarAsync<decimal>(
+            "select amount from late_fee_payments where rental_id = $1 and transaction_id = $2", rental.TransactionId, receipt.TransactionId));
+        Assert.Equal(fee, await fixture.Host.ScalarAsync<decimal>("select amount from payments where transaction_id = $1", receipt.TransactionId));
+        Assert.Equal("late_fee_payment", await fixture.Host.ScalarAsync<string>("select kind from ledger_transactions where transaction_id = $1", receipt.TransactionId));
+        await Poll.UntilAsync(() => fixture.Host.Publisher.DataOf(EventTypes.LateFeePaid).Any(d => d.GetProperty("transaction_id").GetGuid() == receipt.TransactionId),
+            TimeSpan.FromSeconds(10), "the payment is published");
+        var data = fixture.Host.Publisher.DataOf(EventTypes.LateFeePaid).Single(d => d.GetProperty("transaction_id").GetGuid() == receipt.TransactionId);
+        Assert.Equal("late_fee_payment", data.GetProperty("transaction_type").GetString());
+        Assert.Equal(fee, data.GetProperty("total").GetDecimal());
+        Assert.Equal(rental.TransactionId, data.GetProperty("return").GetProperty("rental_id").GetGuid());
+        Assert.True(data.GetProperty("return").GetProperty("fee_paid").GetBoolean());
+        var rentalKey = fixture.Host.Publisher.DataOf(EventTypes.RentalStarted)
+            .Single(d => d.GetProperty("transaction_id").GetGuid() == rental.TransactionId).GetProperty("customer").GetProperty("key").GetString();
+        Assert.Equal(rentalKey, data.GetProperty("customer").GetProperty("key").GetString());
     }
 
     [Fact]
