@@ -56,6 +56,7 @@ public sealed partial class EventsDocTests
             {
                 "sale" => TransactionKind.Sale,
                 "rental" => TransactionKind.Rental,
+                "late_fee_payment" => TransactionKind.LateFeePayment,
                 _ => TransactionKind.Return,
             };
             var occurredAt = data.GetProperty("occurred_at").GetDateTimeOffset();
