@@ -16,6 +16,7 @@ public sealed class OpenApiAndHealthTests(GatewayFixture fixture)
         { "/api/v1/stores/{storeId}/sales", "post", [201, 400, 401, 403, 404, 409, 413, 415, 422, 503] },
         { "/api/v1/stores/{storeId}/rentals", "post", [201, 400, 401, 403, 404, 409, 413, 415, 422, 503] },
         { "/api/v1/stores/{storeId}/returns", "post", [201, 400, 401, 403, 404, 409, 413, 415, 422, 503] },
+        { "/api/v1/stores/{storeId}/late-fee-payments", "post", [201, 400, 401, 403, 404, 409, 413, 415, 422, 503] },
         { "/api/v1/stores/{storeId}/transactions/{transactionId}", "get", [200, 401, 403, 404] },
         { "/api/v1/items", "get", [200, 400, 401, 403] },
         { "/api/v1/items/{itemId}", "get", [200, 401, 403, 404, 503] },

@@ -181,6 +181,60 @@ public sealed class TransactionTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task CreateLateFeePayment_FeeALateReturnLeftOwed_Returns201OnceAndTheCustomerOwesNothing()
+    {
+        var itemId = (await fixture.ItemsAsync(
+            """
+            select s.item_id from stock s join catalog_items i using (item_id)
+            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
+            order by s.item_id desc offset 3 limit 1
+            """))[0];
+        var customerId = await fixture.ScalarAsync("select min(customer_id) + 7 from customers where active");
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        // Keyed in after an outage: rented six days ago for one day, back now without paying the fee.
+        var startedAt = DateTimeOffset.UtcNow.AddDays(-6).ToString("O");
+        var rental = await JsonAsync(await client.PostAsync("/api/v1/stores/1/rentals", Json(
+            $$$"""
+            {"employeeId":{{{employeeId}}},"customerId":{{{customerId}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"days":1,
+             "payment":{"method":"pix"},"startedAt":"{{{startedAt}}}"}
+            """)), HttpStatusCode.Created);
+        var rentalId = rental.GetProperty("rental").GetProperty("rentalId").GetGuid();
+        var returned = await JsonAsync(await client.PostAsync("/api/v1/stores/1/returns", Json(
+            $$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}"}""")), HttpStatusCode.Created);
+        var fee = returned.GetProperty("return").GetProperty("lateFee").GetDecimal();
+        Assert.True(fee > 0);
+        await Poll.UntilAsync(async () => (await JsonAsync(await client.GetAsync($"/api/v1/customers/{customerId}/rentals")))
+            .GetProperty("unpaidFees").EnumerateArray().Any(u => u.GetProperty("rentalId").GetGuid() == rentalId
+                && u.GetProperty("storeId").GetInt32() == 1 && u.GetProperty("lateFee").GetDecimal() == fee),
+            TimeSpan.FromSeconds(10), "the customer's account lists the fee owed");
+
+        var body = $$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}","payment":{"method":"credit_card","installments":2}}""";
+        var created = await client.PostAsync("/api/v1/stores/1/late-fee-payments", Json(body));
+        var payment = await JsonAsync(created, HttpStatusCode.Created);
+        Assert.Equal("late_fee_payment", payment.GetProperty("kind").GetString());
+        Assert.Equal(fee, payment.GetProperty("total").GetDecimal());
+        Assert.Equal(fee, payment.GetProperty("payment").GetProperty("amount").GetDecimal());
+        Assert.Equal(2, payment.GetProperty("payment").GetProperty("installments").GetInt32());
+        Assert.Equal(0, payment.GetProperty("lines").GetArrayLength());
+        Assert.Equal(rentalId, payment.GetProperty("return").GetProperty("rentalId").GetGuid());
+        Assert.True(payment.GetProperty("return").GetProperty("feePaid").GetBoolean());
+        var record = await JsonAsync(await client.GetAsync(created.Headers.Location!.OriginalString));
+        Assert.Equal("late_fee_payment", record.GetProperty("kind").GetString());
+
+        // A retry with the same id gets the same answer; a second payment of the same fee is refused.
+        var transactionId = payment.GetProperty("transactionId").GetGuid();
+        var retry = await client.PostAsync("/api/v1/stores/1/late-fee-payments", Json(
+            $$$"""{"transactionId":"{{{transactionId}}}","employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}","payment":{"method":"credit_card","installments":2}}"""));
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal(payment.GetRawText(), (await JsonAsync(retry, HttpStatusCode.Created)).GetRawText());
+        await AssertProblemAsync(await client.PostAsync("/api/v1/stores/1/late-fee-payments", Json(body)),
+            HttpStatusCode.UnprocessableEntity, "late_fee_not_owed");
+        await Poll.UntilAsync(async () => (await JsonAsync(await client.GetAsync($"/api/v1/customers/{customerId}/rentals")))
+            .GetProperty("unpaidLateFees").GetDecimal() == 0, TimeSpan.FromSeconds(10), "the customer owes nothing");
+    }
+
+    [Fact]
     public async Task CreateReturn_UnknownRental_Returns404RentalUnknown()
     {
         var employeeId = await ClerkOfStoreAsync(1);

@@ -106,6 +106,17 @@ public sealed class ValidationTests(GatewayFixture fixture)
         await AssertFieldErrorsAsync(response, "validation_failed", "rentalId", "returnedAt");
     }
 
+    [Fact]
+    public async Task CreateLateFeePayment_NoRentalNoPaymentAndAnAmount_Returns400NamingEach()
+    {
+        using var client = fixture.Client();
+        var response = await client.PostAsync("/api/v1/stores/1/late-fee-payments", Json("""{"employeeId":0,"rentalId":"r-1"}"""));
+        await AssertFieldErrorsAsync(response, "validation_failed", "employeeId", "rentalId", "payment");
+        var installments = await client.PostAsync("/api/v1/stores/1/late-fee-payments", Json(
+            $$$"""{"employeeId":1,"rentalId":"{{{Guid.NewGuid()}}}","payment":{"method":"pix","installments":3}}"""));
+        await AssertFieldErrorsAsync(installments, "validation_failed", "payment.installments");
+    }
+
     [Theory]
     [InlineData("{\"employeeId\": 1,")]
     [InlineData("{'employeeId': 1}")]
@@ -235,6 +246,7 @@ public sealed class ValidationTests(GatewayFixture fixture)
     [Theory]
     [InlineData("/api/v1/stores/1/rentals")]
     [InlineData("/api/v1/stores/1/returns")]
+    [InlineData("/api/v1/stores/1/late-fee-payments")]
     public async Task CreateRentalOrReturn_WrongContentTypeOrInvalidJson_Returns415Or400(string path)
     {
         using var client = fixture.Client();
