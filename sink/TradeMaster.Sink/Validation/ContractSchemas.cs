@@ -68,7 +68,7 @@ public sealed class ContractSchemas
         ValidateWithAuthority(entry, data, errors);
     }
 
-    /// <summary>NJsonSchema alone, for tests that compare it with the fast path.</summary>
+    /// <summary>NJsonSchema (with the sink's checks of what it gets wrong) alone, for tests that compare it with the fast path.</summary>
     internal bool IsValidByAuthority(string type, JsonElement data)
     {
         var errors = new List<ValidationError>();
