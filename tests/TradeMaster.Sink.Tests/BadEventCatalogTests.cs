@@ -100,7 +100,20 @@ public sealed class BadEventCatalogTests(SinkFixture sink) : IClassFixture<SinkF
         Mutated("return before rental", () => SampleEvents.Return(), e => D(e)["return"]!["returned_at"] = "2025-01-01T10:00:00Z", ReturnBeforeRentalStart),
         Mutated("late fee not the lines", () => SampleEvents.Return(), e => D(e)["return"]!["late_fee"] = 99m, LateFeeMismatch),
         Mutated("refusal code unknown", () => SampleEvents.Refused(), e => D(e)["refusal"]!["code"] = "bad_mood", SchemaEnum),
+        LateFee("late fee payment of another amount", e => D(e)["total"] = 12.50m, LateFeeMismatch, PaymentAmountMismatch),
+        LateFee("late fee payment without payment", e => D(e)["payment"] = null, SchemaAnyOf, SchemaRequired, SchemaType),
+        LateFee("late fee payment with a line", e => D(e)["lines"] = new JsonArray(SampleEvents.Return()["data"]!["lines"]![0]!.DeepClone()), SchemaRange),
+        LateFee("late fee payment not marked paid", e => D(e)["return"]!["fee_paid"] = false, LateFeeIncoherent),
+        LateFee("late fee payment of nothing", e =>
+        {
+            D(e)["total"] = 0;
+            D(e)["payment"]!["amount"] = 0;
+            D(e)["return"]!["late_fee"] = 0;
+        }, SchemaRange),
+        LateFee("late fee payment typed as a return", e => D(e)["transaction_type"] = "return", SchemaEnum),
     };
+
+    private static Case LateFee(string name, Action<JsonObject> mutate, params string[] codes) => Mutated(name, () => SampleEvents.LateFeePaid(), mutate, codes);
 
     private static string SaleWithSubject(string marker)
     {
@@ -140,8 +153,11 @@ public sealed class BadEventCatalogTests(SinkFixture sink) : IClassFixture<SinkF
             var row = await sink.TransactionAsync(e.Id());
             Assert.Empty(BigQuerySchema.Violations(row, schema));
         }
-        var type = SampleEvents.Rental()["type"]!.GetValue<string>();
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(sink.Host.Lake, "transactions", $"event_type={type}", "dt=2025-03-01"), "*.ndjson"));
+        // Each type in its own partition, the late fee payment's too.
+        foreach (var type in TradeMaster.Contracts.Events.EventTypes.All)
+        {
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(sink.Host.Lake, "transactions", $"event_type={type}", "dt=2025-03-01"), "*.ndjson"));
+        }
         // Every row any test of this class wrote conforms, not only these.
         Assert.All(LakeFiles.Transactions(sink.Host.Lake), r => Assert.Empty(BigQuerySchema.Violations(r, schema)));
     }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TradeMaster.Contracts.Events;
 using TradeMaster.Sink.Validation;
 
 namespace TradeMaster.Sink.Tests;
@@ -269,6 +270,44 @@ public sealed class FastPathTests
             Assert.Equal(doc.RootElement.TryGetInt64(out _), scale == 0);
         }
         Assert.InRange(answered, 8_000, 16_000);
+    }
+
+    // The keywords only the late fee payment's schema uses: exclusiveMinimum, maxItems 0, enum [true].
+    [Theory]
+    [InlineData("total", "0.01", true)]
+    [InlineData("total", "0", false)]
+    [InlineData("total", "0.00", false)]
+    [InlineData("total", "-0.01", false)]
+    [InlineData("total", "1e-2", true)]
+    [InlineData("total", "0e5", false)]
+    [InlineData("return.late_fee", "0.01", true)]
+    [InlineData("return.late_fee", "0", false)]
+    [InlineData("return.late_fee", "1E+1", true)]
+    [InlineData("return.late_days", "1", true)]
+    [InlineData("return.late_days", "0", false)]
+    [InlineData("return.fee_paid", "true", true)]
+    [InlineData("return.fee_paid", "false", false)]
+    [InlineData("return.fee_paid", "1", false)]
+    [InlineData("return.fee_paid", "\"true\"", false)]
+    [InlineData("lines", "[]", true)]
+    [InlineData("lines", "[{}]", false)]
+    [InlineData("lines", "[1]", false)]
+    [InlineData("payment", "null", false)]
+    [InlineData("rental", "null", true)]
+    [InlineData("rental", "{}", false)]
+    public void FastSchema_LateFeePaidKeywords_AgreeWithNJsonSchema(string path, string value, bool valid)
+    {
+        var data = SampleEvents.LateFeePaid()["data"]!.AsObject();
+        var names = path.Split('.');
+        var holder = names[..^1].Aggregate((JsonNode)data, (node, name) => node[name]!);
+        holder[names[^1]] = JsonNode.Parse(value);
+        var json = data.ToJsonString();
+        Assert.Contains($"\"{names[^1]}\":{value}", json, StringComparison.Ordinal); // 1e-2 and 0.00 reach both validators as written
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.True(Validation.Schemas.HasFastPath(EventTypes.LateFeePaid));
+        Assert.Equal(valid, Validation.Schemas.IsValidByAuthority(EventTypes.LateFeePaid, doc.RootElement));
+        Assert.Equal(valid, Validation.Schemas.IsValidByFastPath(EventTypes.LateFeePaid, doc.RootElement));
     }
 
     [Fact]

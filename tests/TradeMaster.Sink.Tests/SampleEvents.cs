@@ -4,7 +4,7 @@ using TradeMaster.Contracts.Events;
 
 namespace TradeMaster.Sink.Tests;
 
-/// <summary>Valid events of the four types, serialized by the contract's own records and EventJson, as JsonNode to mutate.</summary>
+/// <summary>Valid events of every type, serialized by the contract's own records and EventJson, as JsonNode to mutate.</summary>
 internal static class SampleEvents
 {
     public static readonly DateTimeOffset OccurredAt = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -52,6 +52,16 @@ internal static class SampleEvents
         return Envelope(eventId ?? Guid.NewGuid(), EventTypes.RentalReturned, data);
     }
 
+    /// <summary>The payment, days after a late return that left its fee owed, of that fee (the return as it was recorded, now paid).</summary>
+    public static JsonObject LateFeePaid(Guid? eventId = null)
+    {
+        var rentalStart = OccurredAt.AddDays(-8);
+        var data = new TransactionData(Guid.NewGuid(), "late_fee_payment", OccurredAt, LocalDate, Store, Clerk, new CustomerRef(CustomerKey), "BRL",
+            [], 10.00m, new EventPayment("pix", 1, 10.00m), null,
+            new ReturnDetails(Guid.NewGuid(), rentalStart, LocalDate.AddDays(-5), OccurredAt.AddDays(-3).AddHours(3.5), 2, 10.00m, true));
+        return Envelope(eventId ?? Guid.NewGuid(), EventTypes.LateFeePaid, data);
+    }
+
     public static JsonObject Refused(Guid? eventId = null)
     {
         var data = new RefusedTransactionData(Guid.NewGuid(), "sale", OccurredAt, LocalDate, Store, Clerk, null,
@@ -60,8 +70,18 @@ internal static class SampleEvents
         return Envelope(eventId ?? Guid.NewGuid(), EventTypes.TransactionRefused, data);
     }
 
+    /// <summary>A late fee payment the ledger refused: it names a rental, not items, and asks for no period.</summary>
+    public static JsonObject RefusedLateFeePayment(Guid? eventId = null)
+    {
+        var rentalId = Guid.NewGuid();
+        var data = new RefusedTransactionData(Guid.NewGuid(), "late_fee_payment", OccurredAt, LocalDate, Store, Clerk, new CustomerRef(CustomerKey),
+            new RefusalDetails("late_fee_not_owed", $"Rental {rentalId} owes no late fee: it came back on time, or its fee is already paid.", null),
+            [], rentalId, null);
+        return Envelope(eventId ?? Guid.NewGuid(), EventTypes.TransactionRefused, data);
+    }
+
     public static IEnumerable<JsonObject> AllValid() =>
-        [Sale(), Rental(), Return(), Return(late: false), Refused(), AnonymousSale()];
+        [Sale(), Rental(), Return(), Return(late: false), LateFeePaid(), Refused(), RefusedLateFeePayment(), AnonymousSale()];
 
     public static JsonObject AnonymousSale()
     {

@@ -75,6 +75,53 @@ public sealed class TransformTests
     }
 
     [Fact]
+    public void Write_LateFeePayment_CarriesThePaymentAndTheReturnItPays()
+    {
+        var e = SampleEvents.LateFeePaid();
+        var row = Transform(e);
+        Assert.Equal("late_fee_payment", row.GetProperty("transaction_type").GetString());
+        Assert.Equal("accepted", row.GetProperty("outcome").GetString());
+        Assert.Equal("2025-03-01", row.GetProperty("local_date").GetString());
+        Assert.Equal(SampleEvents.CustomerKey, row.GetProperty("customer_key").GetString());
+        Assert.Equal("10.00", row.GetProperty("total").GetString());
+        Assert.Equal("pix", row.GetProperty("payment_method").GetString());
+        Assert.Equal(1, row.GetProperty("payment_installments").GetInt64());
+        Assert.Equal("10.00", row.GetProperty("payment_amount").GetString());
+        Assert.Equal(0, row.GetProperty("lines").GetArrayLength());
+        Assert.Equal(0, row.GetProperty("line_count").GetInt64());
+        Assert.Equal(0, row.GetProperty("item_count").GetInt64());
+        // The return's columns as a return writes them: the rental, when it came back, and the fee, now paid.
+        Assert.Equal(e["data"]!["return"]!["rental_id"]!.GetValue<string>(), row.GetProperty("rental_id").GetString());
+        Assert.NotEqual(row.GetProperty("transaction_id").GetString(), row.GetProperty("rental_id").GetString());
+        Assert.Equal("2025-02-21T12:00:00.000000Z", row.GetProperty("rental_started_at").GetString());
+        Assert.Equal("2025-02-24", row.GetProperty("rental_due_date").GetString());
+        Assert.Equal("2025-02-26T15:30:00.000000Z", row.GetProperty("returned_at").GetString());
+        Assert.Equal(2, row.GetProperty("late_days").GetInt64());
+        Assert.Equal("10.00", row.GetProperty("late_fee").GetString());
+        Assert.True(row.GetProperty("late_fee_paid").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("rental_days").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("rental_start_date").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("refusal_code").ValueKind);
+    }
+
+    [Fact]
+    public void Write_RefusedLateFeePayment_IsRefusedWithTheRentalAndNoLinesOrMoney()
+    {
+        var e = SampleEvents.RefusedLateFeePayment();
+        var row = Transform(e);
+        Assert.Equal("refused", row.GetProperty("outcome").GetString());
+        Assert.Equal("late_fee_payment", row.GetProperty("transaction_type").GetString());
+        Assert.Equal("late_fee_not_owed", row.GetProperty("refusal_code").GetString());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("refusal_item_id").ValueKind);
+        Assert.Equal(e["data"]!["rental_id"]!.GetValue<string>(), row.GetProperty("rental_id").GetString());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("rental_days").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("total").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("payment_amount").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("late_fee").ValueKind);
+        Assert.Equal(0, row.GetProperty("line_count").GetInt64());
+    }
+
+    [Fact]
     public void Write_Refused_IsRefusedOutcomeWithRequestedLinesAndNoMoney()
     {
         var row = Transform(SampleEvents.Refused());

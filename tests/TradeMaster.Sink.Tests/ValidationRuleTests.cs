@@ -7,7 +7,8 @@ namespace TradeMaster.Sink.Tests;
 
 public sealed class ValidationRuleTests
 {
-    public static TheoryData<string> ValidKinds => ["sale", "rental", "return-late", "return-on-time", "refused", "anonymous-sale"];
+    public static TheoryData<string> ValidKinds =>
+        ["sale", "rental", "return-late", "return-on-time", "late-fee-payment", "refused", "refused-late-fee-payment", "anonymous-sale"];
 
     private static JsonObject Valid(string kind) => kind switch
     {
@@ -15,9 +16,17 @@ public sealed class ValidationRuleTests
         "rental" => SampleEvents.Rental(),
         "return-late" => SampleEvents.Return(),
         "return-on-time" => SampleEvents.Return(late: false),
+        "late-fee-payment" => SampleEvents.LateFeePaid(),
         "refused" => SampleEvents.Refused(),
+        "refused-late-fee-payment" => SampleEvents.RefusedLateFeePayment(),
         _ => SampleEvents.AnonymousSale(),
     };
+
+    private static (string Code, string Path)[] ErrorsOf(JsonObject e, Action<JsonObject> mutate)
+    {
+        mutate(e);
+        return [.. Validation.Errors(e).Select(x => (x.Code, x.Path)).Order()];
+    }
 
     private static string[] CodesOf(JsonObject e, Action<JsonObject> mutate)
     {
@@ -144,6 +153,86 @@ public sealed class ValidationRuleTests
     [Fact]
     public void Validate_FeePaidWithoutPayment_ReportsLateFeeIncoherent() =>
         Assert.Equal([LateFeeIncoherent], CodesOf(SampleEvents.Return(), e => Data(e)["payment"] = null));
+
+    [Fact]
+    public void Validate_LateFeePaymentTotalNotTheLateFee_ReportsLateFeeMismatchAndPaymentAmountMismatch() =>
+        Assert.Equal([(LateFeeMismatch, "$.data.return.late_fee"), (PaymentAmountMismatch, "$.data.payment.amount")],
+            ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["total"] = 12.50m));
+
+    [Fact]
+    public void Validate_LateFeePaymentTotalAndPaymentNotTheLateFee_ReportsLateFeeMismatch() =>
+        Assert.Equal([(LateFeeMismatch, "$.data.return.late_fee")], ErrorsOf(SampleEvents.LateFeePaid(), e =>
+        {
+            Data(e)["total"] = 8.00m;
+            Data(e)["payment"]!["amount"] = 8.00m;
+        }));
+
+    [Fact]
+    public void Validate_LateFeePaymentAmountNotTheTotal_ReportsPaymentAmountMismatch() =>
+        Assert.Equal([(PaymentAmountMismatch, "$.data.payment.amount")], ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["payment"]!["amount"] = 5.00m));
+
+    [Fact]
+    public void Validate_LateFeePaymentWithoutPayment_ReportsSchemaTypeAndNoDataRule()
+    {
+        var errors = ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["payment"] = null);
+        Assert.Contains((SchemaType, "$.data.payment"), errors);
+        // NJsonSchema adds the payment's required properties and its anyOf; no rule speaks of a payment that is not there.
+        Assert.All(errors, x => Assert.StartsWith("schema_", x.Code, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_LateFeePaymentWithLines_ReportsSchemaRangeOnLinesOnly() =>
+        // A line that would be valid in a return (and adds up to the total): the lines themselves are refused, once.
+        Assert.Equal([(SchemaRange, "$.data.lines")], ErrorsOf(SampleEvents.LateFeePaid(), e =>
+            Data(e)["lines"] = JsonNode.Parse("""[{"line_number":1,"item_id":303,"title":"Breaking Bad T1","media_type":"series_dvd","genre":"Drama","quantity":1,"unit_price":10.00,"discount":0,"line_total":10.00,"daily_price":5.00}]""")));
+
+    [Fact]
+    public void Validate_LateFeePaymentNotMarkedPaid_ReportsLateFeeIncoherentInsteadOfSchemaEnum() =>
+        Assert.Equal([(LateFeeIncoherent, "$.data.return.fee_paid")], ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["return"]!["fee_paid"] = false));
+
+    [Fact]
+    public void Validate_LateFeePaymentOfALateFeeOfZero_ReportsLateFeeMismatch() =>
+        Assert.Equal([(LateFeeMismatch, "$.data.return.late_fee")], ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["return"]!["late_fee"] = 0));
+
+    [Fact]
+    public void Validate_LateFeePaymentOfNothing_ReportsSchemaRangeOnTotalAndLateFee() =>
+        Assert.Equal([(SchemaRange, "$.data.return.late_fee"), (SchemaRange, "$.data.total")], ErrorsOf(SampleEvents.LateFeePaid(), e =>
+        {
+            Data(e)["total"] = 0;
+            Data(e)["payment"]!["amount"] = 0;
+            Data(e)["return"]!["late_fee"] = 0;
+        }));
+
+    [Fact]
+    public void Validate_LateFeePaymentWithoutLateDays_ReportsSchemaRange() =>
+        Assert.Equal([(SchemaRange, "$.data.return.late_days")], ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["return"]!["late_days"] = 0));
+
+    [Fact]
+    public void Validate_LateFeePaymentOfAReturnBeforeTheRentalStarted_ReportsReturnBeforeRentalStart() =>
+        Assert.Equal([(ReturnBeforeRentalStart, "$.data.return.returned_at")],
+            ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["return"]!["returned_at"] = "2025-02-20T10:00:00Z"));
+
+    [Fact]
+    public void Validate_LateFeePaymentRentalIdNotUuid_ReportsIdInvalid() =>
+        Assert.Equal([(IdInvalid, "$.data.return.rental_id")], ErrorsOf(SampleEvents.LateFeePaid(), e => Data(e)["return"]!["rental_id"] = "rental-42"));
+
+    [Fact]
+    public void Validate_LateFeePaymentWithARentalObject_ReportsSchemaType() =>
+        Assert.Equal([(SchemaType, "$.data.rental")], ErrorsOf(SampleEvents.LateFeePaid(), e =>
+            Data(e)["rental"] = JsonNode.Parse($$"""{"rental_id":"{{Guid.NewGuid()}}","days":3,"start_date":"2025-02-21","due_date":"2025-02-24"}""")));
+
+    [Theory]
+    [InlineData("return", "late_fee_payment")]
+    [InlineData("late_fee_payment", "return")]
+    public void Validate_TransactionTypeOfTheOtherKind_ReportsSchemaEnum(string kind, string transactionType)
+    {
+        var e = kind == "return" ? SampleEvents.Return() : SampleEvents.LateFeePaid();
+        Assert.Equal([(SchemaEnum, "$.data.transaction_type")], ErrorsOf(e, x => Data(x)["transaction_type"] = transactionType));
+    }
+
+    [Fact]
+    public void Validate_RefusedLateFeePaymentRentalIdNotUuid_ReportsIdInvalid() =>
+        Assert.Contains((IdInvalid, "$.data.rental_id"), ErrorsOf(SampleEvents.RefusedLateFeePayment(), e => Data(e)["rental_id"] = "rental-42"));
 
     [Fact]
     public void Validate_OccurredAtBeyondClockSkew_ReportsOccurredAtInFuture()
@@ -303,6 +392,7 @@ public sealed class ValidationRuleTests
     [InlineData("sale", "line_number")]
     [InlineData("rental", "days")]
     [InlineData("return-late", "late_days")]
+    [InlineData("late-fee-payment", "late_days")]
     public void Validate_IntegerFieldWrittenAsString_IsASchemaTypeErrorNotAFault(string kind, string field)
     {
         var e = Valid(kind);

@@ -208,7 +208,8 @@ public static class AnalyticsRow
                 startDate = rental.GetProperty("start_date"u8);
                 dueDate = rental.GetProperty("due_date"u8);
                 break;
-            case EventTypes.RentalReturned:
+            // A late fee payment names the return whose fee it pays, as that return described it (fee_paid now true).
+            case EventTypes.RentalReturned or EventTypes.LateFeePaid:
                 var ret = data.Get(DataField.Return);
                 rentalId = ret.GetProperty("rental_id"u8);
                 dueDate = ret.GetProperty("due_date"u8);

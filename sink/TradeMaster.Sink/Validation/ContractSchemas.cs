@@ -24,7 +24,8 @@ public sealed class ContractSchemas
 
     private readonly Dictionary<string, Entry> _byType = new(StringComparer.Ordinal);
 
-    private sealed record Entry(JsonSchema Authority, FastSchema? Fast);
+    /// <param name="EmptyArrays">Property paths (from the data object) of the arrays the schema allows only empty.</param>
+    private sealed record Entry(JsonSchema Authority, FastSchema? Fast, string[][] EmptyArrays);
 
     public ContractSchemas(bool fastPath = true)
     {
@@ -37,12 +38,12 @@ public sealed class ContractSchemas
             using var reader = new StreamReader(stream);
             var text = reader.ReadToEnd();
             var authority = JsonSchema.FromJsonAsync(text).GetAwaiter().GetResult();
+            using var doc = JsonDocument.Parse(text);
             FastSchema? fast = null;
             if (fastPath)
             {
                 try
                 {
-                    using var doc = JsonDocument.Parse(text);
                     fast = FastSchema.Compile(doc.RootElement);
                 }
                 catch (NotSupportedException)
@@ -51,7 +52,9 @@ public sealed class ContractSchemas
                     fast = null;
                 }
             }
-            _byType[type] = new Entry(authority, fast);
+            var emptyArrays = new List<string[]>();
+            FindEmptyArrays(doc.RootElement, [], emptyArrays, resource);
+            _byType[type] = new Entry(authority, fast, [.. emptyArrays]);
         }
     }
 
@@ -62,20 +65,20 @@ public sealed class ContractSchemas
     {
         var entry = _byType[type];
         if (entry.Fast is not null && entry.Fast.IsValid(data)) return;
-        ValidateWithAuthority(entry.Authority, data, errors);
+        ValidateWithAuthority(entry, data, errors);
     }
 
-    /// <summary>NJsonSchema alone, for tests that compare it with the fast path.</summary>
+    /// <summary>NJsonSchema (with the sink's checks of what it gets wrong) alone, for tests that compare it with the fast path.</summary>
     internal bool IsValidByAuthority(string type, JsonElement data)
     {
         var errors = new List<ValidationError>();
-        ValidateWithAuthority(_byType[type].Authority, data, errors);
+        ValidateWithAuthority(_byType[type], data, errors);
         return errors.Count == 0;
     }
 
     internal bool? IsValidByFastPath(string type, JsonElement data) => _byType[type].Fast?.IsValid(data);
 
-    private static void ValidateWithAuthority(JsonSchema schema, JsonElement data, List<ValidationError> errors)
+    private static void ValidateWithAuthority(Entry entry, JsonElement data, List<ValidationError> errors)
     {
         var token = JsonConvert.DeserializeObject<JToken>(data.GetRawText(), NewtonsoftSettings) ?? JValue.CreateNull();
         // NJsonSchema throws on an integer beyond 64 bits (Newtonsoft reads it as a BigInteger), which would make the
@@ -90,10 +93,48 @@ public sealed class ContractSchemas
             if (ReferenceEquals(value, token)) token = replacement; else value.Replace(replacement);
         }
         var before = errors.Count;
-        foreach (var error in schema.Validate(token)) Flatten(error, errors);
+        foreach (var error in entry.Authority.Validate(token)) Flatten(error, errors);
         foreach (var path in huge)
         {
             if (!errors.Skip(before).Any(e => e.Path == path)) errors.Add(new ValidationError(ValidationCodes.SchemaRange, path, "Integer beyond 64 bits."));
+        }
+        // NJsonSchema reads maxItems into an int whose 0 means "no limit", so it accepts any array where the contract
+        // says "always empty" (a late fee payment's lines): that one bound is checked here.
+        foreach (var names in entry.EmptyArrays)
+        {
+            var node = names.Aggregate<string, JToken?>(token, (t, name) => t is JObject o ? o[name] : null);
+            if (node is JArray { Count: > 0 }) errors.Add(new ValidationError(ValidationCodes.SchemaRange, ToPath("#/" + string.Join('.', names)), "Value out of range (TooManyItems)."));
+        }
+    }
+
+    /// <summary>
+    /// Collects the property paths of <c>"maxItems": 0</c>. Only a chain of properties from the data object is
+    /// supported (it is where the contract uses it); anywhere else the bound could not be checked after NJsonSchema,
+    /// so the schema is refused at startup rather than half enforced.
+    /// </summary>
+    private static void FindEmptyArrays(JsonElement node, string[]? path, List<string[]> found, string resource)
+    {
+        if (node.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in node.EnumerateArray()) FindEmptyArrays(item, null, found, resource);
+            return;
+        }
+        if (node.ValueKind != JsonValueKind.Object) return;
+        foreach (var keyword in node.EnumerateObject())
+        {
+            if (keyword.NameEquals("maxItems") && keyword.Value.ValueKind == JsonValueKind.Number && keyword.Value.GetDecimal() == 0)
+            {
+                if (path is null) throw new InvalidOperationException($"{resource}: maxItems 0 is only supported on a property path from the data object.");
+                found.Add(path);
+            }
+            else if (keyword.NameEquals("properties") && keyword.Value.ValueKind == JsonValueKind.Object && path is not null)
+            {
+                foreach (var property in keyword.Value.EnumerateObject()) FindEmptyArrays(property.Value, [.. path, property.Name], found, resource);
+            }
+            else
+            {
+                FindEmptyArrays(keyword.Value, null, found, resource);
+            }
         }
     }
 

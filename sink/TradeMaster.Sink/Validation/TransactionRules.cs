@@ -69,7 +69,9 @@ internal sealed class TransactionRules(ValidationOptions options)
         }
 
         var rentalDays = type == EventTypes.RentalStarted ? CheckRental(d.Get(DataField.Rental), d.Get(DataField.TransactionId), errors) : null;
-        var linesSum = CheckLines(d.Get(DataField.Lines), rentalDays, errors);
+        // A late fee payment has no lines (the schema keeps them empty) and its total is the fee, not their sum: any
+        // line it carries is the schema's error alone.
+        var linesSum = type == EventTypes.LateFeePaid ? null : CheckLines(d.Get(DataField.Lines), rentalDays, errors);
         var total = Money(d.Get(DataField.Total));
         if (linesSum is { } sum && total is { } t && sum != t)
         {
@@ -82,6 +84,7 @@ internal sealed class TransactionRules(ValidationOptions options)
             errors.Add(new ValidationError(ValidationCodes.PaymentAmountMismatch, "$.data.payment.amount", $"Payment amount {amount} differs from the total {t2}."));
         }
         if (type == EventTypes.RentalReturned) CheckReturn(d.Get(DataField.Return), total, payment, errors);
+        else if (type == EventTypes.LateFeePaid) CheckLateFeePayment(d.Get(DataField.Return), total, payment, errors);
     }
 
     private DateTimeOffset CheckFuture(DateTimeOffset occurredAt, DateTimeOffset now, List<ValidationError> errors)
@@ -209,13 +212,7 @@ internal sealed class TransactionRules(ValidationOptions options)
     private static void CheckReturn(JsonElement ret, decimal? total, JsonElement payment, List<ValidationError> errors)
     {
         if (ret.ValueKind != JsonValueKind.Object) return;
-        CheckUuid(ret, "rental_id"u8, "$.data.return.rental_id", errors);
-        if (Timestamp(ret, "rental_started_at"u8) is { } started && Timestamp(ret, "returned_at"u8) is { } returned && returned < started)
-        {
-            errors.Add(new ValidationError(ValidationCodes.ReturnBeforeRentalStart, "$.data.return.returned_at",
-                $"Returned at {returned:O}, before the rental started ({started:O})."));
-        }
-        var lateFee = Money(ret, "late_fee"u8);
+        var lateFee = CheckReturnedRental(ret, errors);
         if (lateFee is { } fee && total is { } t && fee != t)
         {
             errors.Add(new ValidationError(ValidationCodes.LateFeeMismatch, "$.data.return.late_fee", $"Late fee {fee} is not the sum of the returned lines ({t})."));
@@ -237,6 +234,37 @@ internal sealed class TransactionRules(ValidationOptions options)
                 errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.fee_paid", "fee_paid is true but there is no late fee."));
             }
         }
+    }
+
+    /// <summary>
+    /// A late fee payment pays, later, the whole fee its return left owed: <c>return</c> is that return as it was
+    /// recorded, now paid. Its total is the fee (payment.amount is held to the total above). late_days ≥ 1,
+    /// late_fee &gt; 0 and a payment object are the schema's; a value of the wrong type or range is its error alone.
+    /// </summary>
+    private static void CheckLateFeePayment(JsonElement ret, decimal? total, JsonElement payment, List<ValidationError> errors)
+    {
+        if (ret.ValueKind != JsonValueKind.Object) return;
+        var lateFee = CheckReturnedRental(ret, errors);
+        if (lateFee is { } fee && total is { } t && fee != t)
+        {
+            errors.Add(new ValidationError(ValidationCodes.LateFeeMismatch, "$.data.return.late_fee", $"Late fee {fee} is not the amount paid for it ({t}): a late fee payment pays the whole fee."));
+        }
+        if (payment.ValueKind == JsonValueKind.Object && ret.TryGetProperty("fee_paid"u8, out var paid) && paid.ValueKind == JsonValueKind.False)
+        {
+            errors.Add(new ValidationError(ValidationCodes.LateFeeIncoherent, "$.data.return.fee_paid", "A payment is present but fee_paid is false."));
+        }
+    }
+
+    /// <summary>What a return and a late fee payment both say of the return: its rental id and its dates. Returns the late fee.</summary>
+    private static decimal? CheckReturnedRental(JsonElement ret, List<ValidationError> errors)
+    {
+        CheckUuid(ret, "rental_id"u8, "$.data.return.rental_id", errors);
+        if (Timestamp(ret, "rental_started_at"u8) is { } started && Timestamp(ret, "returned_at"u8) is { } returned && returned < started)
+        {
+            errors.Add(new ValidationError(ValidationCodes.ReturnBeforeRentalStart, "$.data.return.returned_at",
+                $"Returned at {returned:O}, before the rental started ({started:O})."));
+        }
+        return Money(ret, "late_fee"u8);
     }
 
     private static string P(int line, string field) => $"$.data.lines[{line}].{field}";
