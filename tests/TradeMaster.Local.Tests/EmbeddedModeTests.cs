@@ -108,6 +108,7 @@ public sealed class EmbeddedModeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Accepted("sale"), Events("com.trademaster.sale.completed.v1"));
         Assert.Equal(Accepted("rental"), Events("com.trademaster.rental.started.v1"));
         Assert.Equal(Accepted("return"), Events("com.trademaster.rental.returned.v1"));
+        Assert.Equal(Accepted("late_fee_payment"), Events("com.trademaster.late_fee.paid.v1"));
         Assert.Equal(summary.GetProperty("refused").EnumerateObject().Sum(e => e.Value.GetInt32()), Events("com.trademaster.transaction.refused.v1"));
         Assert.Equal(summary.GetProperty("malformedEvents").GetInt32(), lake.GetProperty("rejected").GetInt32());
         Assert.True(Accepted("sale") > 0);

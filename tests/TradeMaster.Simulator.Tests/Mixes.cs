@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using TradeMaster.Contracts.Ledger;
 using TradeMaster.Db.Seed;
 
 namespace TradeMaster.Simulation.Tests;
@@ -25,9 +26,11 @@ internal static class Mixes
 
     /// <summary>
     /// Draws <paramref name="count"/> requests, answering each as a server that accepts every transaction would
-    /// (201, receipt time from the fake clock, which advances a second per request).
+    /// (201, receipt time from the fake clock, which advances a second per request). An accepted return leaves a late
+    /// fee owed where <paramref name="lateFeeOwed"/> says so (by default none does).
     /// </summary>
-    public static List<SimulatedRequest> Drive(TrafficMix mix, int count, FakeTimeProvider? clock = null, Func<SimulatedRequest, int>? status = null)
+    public static List<SimulatedRequest> Drive(TrafficMix mix, int count, FakeTimeProvider? clock = null, Func<SimulatedRequest, int>? status = null,
+        Func<SimulatedRequest, bool>? lateFeeOwed = null)
     {
         var requests = new List<SimulatedRequest>(count);
         for (var i = 0; i < count; i++)
@@ -36,8 +39,16 @@ internal static class Mixes
             requests.Add(request);
             clock?.Advance(TimeSpan.FromSeconds(1));
             var answer = status?.Invoke(request) ?? (request.IsMalformed ? 400 : 201);
-            mix.Report(request, answer, clock?.GetUtcNow());
+            mix.Report(request, answer, clock?.GetUtcNow(), request.Kind == TrafficKind.Return && (lateFeeOwed?.Invoke(request) ?? false));
         }
         return requests;
     }
+
+    /// <summary>
+    /// A stand-in for the ledger's late fees that depends on the request alone: a return without a payment leaves a
+    /// fee owed, except every third one (by sequence), which came back on time; a return with a payment settled its
+    /// fee on the spot.
+    /// </summary>
+    public static bool LeavesLateFeeOwed(SimulatedRequest request) =>
+        request.Command is ReturnCommand { Payment: null } && request.Sequence % 3 != 0;
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using TradeMaster.Contracts.Ledger;
 using TradeMaster.Db.Seed;
@@ -14,6 +16,12 @@ public sealed partial class TrafficMixTests
 {
     private const int Draws = 3000;
 
+    /// <summary>As the gateway writes its answers: web defaults, enums as their wire names.</summary>
+    private static readonly JsonSerializerOptions GatewayJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+    };
+
     [Fact]
     public void Next_SameSeedAndRunId_ProducesIdenticalRequests()
     {
@@ -22,12 +30,13 @@ public sealed partial class TrafficMixTests
         using var a = Mixes.Create(time: clockA);
         using var b = Mixes.Create(time: clockB);
 
-        var first = Mixes.Drive(a, Draws, clockA);
-        var second = Mixes.Drive(b, Draws, clockB);
+        var first = Mixes.Drive(a, Draws, clockA, lateFeeOwed: Mixes.LeavesLateFeeOwed);
+        var second = Mixes.Drive(b, Draws, clockB, lateFeeOwed: Mixes.LeavesLateFeeOwed);
 
         Assert.Equal(first.Select(Fingerprint), second.Select(Fingerprint));
-        // Not trivially equal: the mix really varies.
+        // Not trivially equal: the mix really varies, late fee payments included.
         Assert.True(first.Select(r => r.BodyJson).Distinct().Count() > Draws * 9 / 10);
+        Assert.Contains(first, r => r.Kind == TrafficKind.LateFeePayment);
     }
 
     [Fact]
@@ -36,9 +45,10 @@ public sealed partial class TrafficMixTests
         using var a = Mixes.Create(runId: Guid.NewGuid());
         using var b = Mixes.Create(runId: Guid.NewGuid());
 
-        var first = Mixes.Drive(a, Draws);
-        var second = Mixes.Drive(b, Draws);
+        var first = Mixes.Drive(a, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed);
+        var second = Mixes.Drive(b, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed);
 
+        Assert.Contains(first, r => r.Kind == TrafficKind.LateFeePayment);
         Assert.Equal(first.Select(r => (r.Kind, r.Path, r.CustomerCpf, r.EmployeeId, r.Defect)),
             second.Select(r => (r.Kind, r.Path, r.CustomerCpf, r.EmployeeId, r.Defect)));
         var firstIds = first.Where(r => r.TransactionId is not null).Select(r => r.TransactionId!.Value).ToHashSet();
@@ -65,7 +75,7 @@ public sealed partial class TrafficMixTests
         var parser = new TransactionRequests(new TransactionLimits());
         var seen = new HashSet<TrafficKind>();
 
-        foreach (var request in Mixes.Drive(mix, Draws))
+        foreach (var request in Mixes.Drive(mix, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed))
         {
             using var body = JsonDocument.Parse(request.BodyJson!);
             var errors = new FieldErrors();
@@ -74,6 +84,7 @@ public sealed partial class TrafficMixTests
                 TrafficKind.Sale => parser.ParseSale(body.RootElement, null, errors) is { } s ? (s.TransactionId, s.EmployeeId, s.CustomerId) : null,
                 TrafficKind.Rental => parser.ParseRental(body.RootElement, null, errors) is { } r ? (r.TransactionId, r.EmployeeId, r.CustomerId) : null,
                 TrafficKind.Return => parser.ParseReturn(body.RootElement, null, errors) is { } t ? (t.TransactionId, t.EmployeeId, request.CustomerId) : null,
+                TrafficKind.LateFeePayment => parser.ParseLateFeePayment(body.RootElement, null, errors) is { } f ? (f.TransactionId, f.EmployeeId, request.CustomerId) : null,
                 _ => throw new InvalidOperationException($"Malformed traffic with a share of 0: {request.Kind}"),
             };
             Assert.True(errors.IsEmpty, $"{request.Kind} {request.BodyJson}: {JsonSerializer.Serialize(errors.ToDictionary())}");
@@ -83,7 +94,7 @@ public sealed partial class TrafficMixTests
             seen.Add(request.Kind);
         }
 
-        Assert.Equal([TrafficKind.Sale, TrafficKind.Rental, TrafficKind.Return], seen.Order());
+        Assert.Equal([TrafficKind.Sale, TrafficKind.Rental, TrafficKind.Return, TrafficKind.LateFeePayment], seen.Order());
     }
 
     [Fact]
@@ -91,9 +102,9 @@ public sealed partial class TrafficMixTests
     {
         using var mix = Mixes.Create(malformedShare: 0);
         var parser = new TransactionRequests(new TransactionLimits());
-        var (backdated, returnedAt, returnPayments) = (0, 0, 0);
+        var (backdated, returnedAt, returnPayments, feePayments) = (0, 0, 0, 0);
 
-        foreach (var request in Mixes.Drive(mix, Draws))
+        foreach (var request in Mixes.Drive(mix, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed))
         {
             using var body = JsonDocument.Parse(request.BodyJson!);
             var errors = new FieldErrors();
@@ -121,6 +132,12 @@ public sealed partial class TrafficMixTests
                     if (@return.ReturnedAt is not null) returnedAt++;
                     if (@return.Payment is not null) returnPayments++;
                     break;
+                case LateFeePaymentCommand payment:
+                    Assert.Equal(TrafficKind.LateFeePayment, request.Kind);
+                    Assert.Equal(parser.ParseLateFeePayment(body.RootElement, null, errors), payment);
+                    Assert.Equal((request.TransactionId, request.EmployeeId, request.RentalId), (payment.TransactionId, payment.EmployeeId, payment.RentalId));
+                    feePayments++;
+                    break;
                 default:
                     Assert.Fail($"{request.Kind} without a ledger command: {request.Command}");
                     break;
@@ -129,7 +146,8 @@ public sealed partial class TrafficMixTests
         }
 
         // The optional fields are covered, not just absent every time.
-        Assert.True(backdated > 0 && returnedAt > 0 && returnPayments > 0, $"{backdated} backdated, {returnedAt} returnedAt, {returnPayments} paid returns");
+        Assert.True(backdated > 0 && returnedAt > 0 && returnPayments > 0 && feePayments > 0,
+            $"{backdated} backdated, {returnedAt} returnedAt, {returnPayments} paid returns, {feePayments} late fee payments");
     }
 
     [Fact]
@@ -149,13 +167,14 @@ public sealed partial class TrafficMixTests
             [TrafficKind.Sale] = PropertiesOf(typeof(SaleBody)),
             [TrafficKind.Rental] = PropertiesOf(typeof(RentalBody)),
             [TrafficKind.Return] = PropertiesOf(typeof(ReturnBody)),
+            [TrafficKind.LateFeePayment] = PropertiesOf(typeof(LateFeePaymentBody)),
         };
         var line = PropertiesOf(typeof(LineBody));
         var payment = PropertiesOf(typeof(PaymentBody));
         var methods = new HashSet<string>();
         var installments = new HashSet<int>();
 
-        foreach (var request in Mixes.Drive(mix, Draws))
+        foreach (var request in Mixes.Drive(mix, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed))
         {
             using var body = JsonDocument.Parse(request.BodyJson!);
             foreach (var property in body.RootElement.EnumerateObject())
@@ -249,7 +268,7 @@ public sealed partial class TrafficMixTests
         var items = seed.Items.ToDictionary(i => i.ItemId);
         var formerClerks = 0;
         var (lines, discontinued) = (0, 0);
-        var requests = Mixes.Drive(mix, Draws);
+        var requests = Mixes.Drive(mix, Draws, lateFeeOwed: Mixes.LeavesLateFeeOwed);
 
         foreach (var request in requests)
         {
@@ -258,7 +277,7 @@ public sealed partial class TrafficMixTests
             var employee = employees[request.EmployeeId!.Value];
             Assert.Equal((request.StoreId, EmployeeRole.Clerk), (employee.StoreId, employee.Role));
             if (!employee.Active) formerClerks++;
-            if (request.Kind == TrafficKind.Return) continue;
+            if (request.Kind is TrafficKind.Return or TrafficKind.LateFeePayment) continue;
             foreach (var line in JsonDocument.Parse(request.BodyJson!).RootElement.GetProperty("lines").EnumerateArray())
             {
                 var shelf = stock[(request.StoreId, line.GetProperty("itemId").GetInt32())];
@@ -269,6 +288,7 @@ public sealed partial class TrafficMixTests
         }
 
         Assert.Equal(seed.Stores.Select(s => s.StoreId).Order(), requests.Select(r => r.StoreId).Distinct().Order());
+        Assert.Contains(requests, r => r.Kind == TrafficKind.LateFeePayment);
         Assert.InRange(formerClerks, 0, Draws / 100);
         // Discontinued titles are still scanned now and then (the ledger refuses them), but they are at the back of the shelf.
         Assert.InRange(discontinued / (double)lines, 0.0005, 0.02);
@@ -323,6 +343,125 @@ public sealed partial class TrafficMixTests
 
         Assert.Contains(2, attempts.Values);
         Assert.All(attempts.Values, n => Assert.InRange(n, 1, 2));
+    }
+
+    [Fact]
+    public void Next_AfterAReturnLeftALateFeeOwed_PaysThatFeeOnceAtThatStore()
+    {
+        var clock = Mixes.Clock();
+        using var mix = Mixes.Create(malformedShare: 0, time: clock);
+        var parser = new TransactionRequests(new TransactionLimits());
+        var employees = Mixes.Seed.Employees.ToDictionary(e => e.EmployeeId);
+        var owed = new Dictionary<Guid, SimulatedRequest>();
+        var notOwed = new HashSet<Guid>();
+        var paid = new HashSet<Guid>();
+
+        foreach (var request in Mixes.Drive(mix, 3 * Draws, clock, lateFeeOwed: Mixes.LeavesLateFeeOwed))
+        {
+            if (request.Kind == TrafficKind.Return)
+            {
+                if (Mixes.LeavesLateFeeOwed(request)) owed.Add(request.RentalId!.Value, request);
+                else notOwed.Add(request.RentalId!.Value);
+            }
+            if (request.Kind != TrafficKind.LateFeePayment) continue;
+            var rentalId = request.RentalId!.Value;
+            Assert.DoesNotContain(rentalId, notOwed);
+            Assert.True(owed.TryGetValue(rentalId, out var @return), $"a payment for rental {rentalId}, whose return left nothing owed");
+            Assert.True(@return.Sequence < request.Sequence);
+            Assert.Equal(@return.StoreId, request.StoreId);
+            Assert.Equal($"/api/v1/stores/{@return.StoreId}/late-fee-payments", request.Path);
+            Assert.Equal(SeedDataGenerator.DevApiKey(request.StoreId, EmployeeRole.Clerk), request.ApiKey);
+            Assert.Equal(@return.CustomerId, request.CustomerId);
+            var clerk = employees[request.EmployeeId!.Value];
+            Assert.Equal((request.StoreId, EmployeeRole.Clerk), (clerk.StoreId, clerk.Role));
+            using var body = JsonDocument.Parse(request.BodyJson!);
+            var errors = new FieldErrors();
+            var parsed = parser.ParseLateFeePayment(body.RootElement, null, errors);
+            Assert.True(errors.IsEmpty, $"{request.BodyJson}: {JsonSerializer.Serialize(errors.ToDictionary())}");
+            Assert.Equal(new LateFeePaymentCommand(request.TransactionId!.Value, request.EmployeeId.Value, rentalId, parsed!.Payment), parsed);
+            Assert.Equal(request.Command, parsed);
+            Assert.True(paid.Add(rentalId), $"the fee of rental {rentalId} paid twice");
+        }
+
+        // Most owed fees are paid within the run, a few customers never pay, and few are still waiting at the end.
+        var abandoned = owed.Count - paid.Count - mix.OwedLateFees;
+        Assert.True(owed.Count > 100 && notOwed.Count > 100, $"{owed.Count} owed, {notOwed.Count} not");
+        Assert.InRange(paid.Count / (double)owed.Count, 0.75, 0.95);
+        Assert.InRange(abandoned / (double)owed.Count, 0.03, 0.2);
+        Assert.InRange(mix.OwedLateFees, 0, owed.Count / 10);
+    }
+
+    [Fact]
+    public void Next_NoReturnLeftAFeeOwed_SendsNoLateFeePayment()
+    {
+        using var mix = Mixes.Create(malformedShare: 0);
+
+        var requests = Mixes.Drive(mix, Draws);
+
+        Assert.Contains(requests, r => r.Kind == TrafficKind.Return);
+        Assert.DoesNotContain(requests, r => r.Kind == TrafficKind.LateFeePayment);
+        Assert.Equal(0, mix.OwedLateFees);
+    }
+
+    [Fact]
+    public void Report_RefusedLateFeePayment_IsTriedOnceMoreLater()
+    {
+        var clock = Mixes.Clock();
+        using var mix = Mixes.Create(malformedShare: 0, time: clock);
+        var attempts = new Dictionary<Guid, int>();
+
+        foreach (var request in Mixes.Drive(mix, 2 * Draws, clock, r => r.Kind == TrafficKind.LateFeePayment ? 422 : 201, Mixes.LeavesLateFeeOwed))
+        {
+            if (request.Kind == TrafficKind.LateFeePayment) attempts[request.RentalId!.Value] = attempts.GetValueOrDefault(request.RentalId.Value) + 1;
+        }
+
+        Assert.Contains(2, attempts.Values);
+        Assert.All(attempts.Values, n => Assert.InRange(n, 1, 2));
+    }
+
+    [Theory]
+    [InlineData(11.80, false, 1)]
+    [InlineData(11.80, true, 0)]
+    [InlineData(0, false, 0)]
+    public void ReportAnswer_ReceiptOfAReturn_OwesTheFeeOnlyWhenLateAndUnpaid(double lateFee, bool feePaid, int owedAfter)
+    {
+        using var mix = Mixes.Create(malformedShare: 0);
+        var @return = NextReturn(mix);
+
+        mix.ReportAnswer(@return, 201, ReturnReceipt(@return, (decimal)lateFee, feePaid));
+
+        Assert.Equal(owedAfter, mix.OwedLateFees);
+    }
+
+    [Theory]
+    [InlineData(201, "{\"transactionId\":\"x\",\"return\":{\"lateFee\":5.9,\"feePaid\":false")]
+    [InlineData(201, "{\"return\":{\"lateFee\":5.9}}")]
+    [InlineData(201, "[]")]
+    [InlineData(422, "{\"code\":\"rental_already_closed\",\"return\":{\"lateFee\":5.9,\"feePaid\":false}}")]
+    public void ReportAnswer_TruncatedIncompleteOrRefusedAnswer_OwesNothing(int status, string body)
+    {
+        using var mix = Mixes.Create(malformedShare: 0);
+        var request = NextReturn(mix);
+
+        mix.ReportAnswer(request, status, Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal(0, mix.OwedLateFees);
+    }
+
+    [Fact]
+    public void ReportAnswer_ReceiptOfARental_OpensTheRental()
+    {
+        using var mix = Mixes.Create(malformedShare: 0);
+        SimulatedRequest rental;
+        do
+        {
+            rental = mix.Next();
+        }
+        while (rental.Kind != TrafficKind.Rental);
+
+        mix.ReportAnswer(rental, 201, """{"transactionId":"x","kind":"rental","occurredAt":"2025-03-01T10:00:00-03:00","lines":[]}"""u8);
+
+        Assert.Equal(1, mix.OpenRentals);
     }
 
     [Fact]
@@ -391,6 +530,29 @@ public sealed partial class TrafficMixTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.All(all.Where(r => r.BodyJson is not null && r.Defect is not ("invalid_json" or "truncated_json")),
             r => JsonDocument.Parse(r.BodyJson!).Dispose());
+    }
+
+    /// <summary>Draws until the first return, answering everything before it as accepted (so rentals open).</summary>
+    private static SimulatedRequest NextReturn(TrafficMix mix)
+    {
+        while (true)
+        {
+            var request = mix.Next();
+            if (request.Kind == TrafficKind.Return) return request;
+            mix.Report(request, 201);
+        }
+    }
+
+    /// <summary>The 201 body the gateway answers a return with: the ledger's receipt, serialized with the gateway's JSON options.</summary>
+    private static byte[] ReturnReceipt(SimulatedRequest request, decimal lateFee, bool feePaid)
+    {
+        var now = new DateTimeOffset(2025, 3, 14, 12, 0, 0, TimeSpan.FromHours(-3));
+        var returned = new ReturnInfo(request.RentalId!.Value, now.AddDays(-9), DateOnly.FromDateTime(now.AddDays(-2).Date), now,
+            lateFee > 0 ? 2 : 0, lateFee, feePaid);
+        var receipt = new Receipt(request.TransactionId!.Value, TransactionKind.Return, request.StoreId, request.EmployeeId!.Value, request.CustomerId,
+            now, DateOnly.FromDateTime(now.Date), [], feePaid ? lateFee : 0, feePaid ? new PaymentInfo(PaymentMethod.Pix, 1, lateFee) : null, null,
+            returned, Guid.NewGuid());
+        return JsonSerializer.SerializeToUtf8Bytes(receipt, GatewayJson);
     }
 
     private static string Fingerprint(SimulatedRequest r) =>

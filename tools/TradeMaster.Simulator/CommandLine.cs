@@ -6,7 +6,7 @@ namespace TradeMaster.Simulation;
 internal sealed record CommandLine(SimulatorOptions Options, bool Json, bool Help)
 {
     public const string Usage = """
-        TradeMaster traffic simulator: realistic sales, rentals and returns against a gateway.
+        TradeMaster traffic simulator: realistic sales, rentals, returns and late fee payments against a gateway.
 
           --gateway URL           gateway base URL (default http://127.0.0.1:5000)
           --sink URL              sink base URL for the malformed CloudEvents (default: the gateway URL)

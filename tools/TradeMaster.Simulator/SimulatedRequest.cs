@@ -12,6 +12,8 @@ public enum TrafficKind
     MalformedRequest = 3,
     /// <summary>A deliberately bad CloudEvent delivered to the sink as Dapr would: it must land in the lake's rejected set.</summary>
     MalformedEvent = 4,
+    /// <summary>A customer paying the late fee an earlier return of this run left owed, at the store that took the return.</summary>
+    LateFeePayment = 5,
 }
 
 /// <summary>Which service a request is addressed to.</summary>
@@ -50,7 +52,7 @@ public sealed record SimulatedRequest
 
     public required int StoreId { get; init; }
 
-    /// <summary>The id in the body (sales, rentals, returns and most malformed calls); a retry reuses it.</summary>
+    /// <summary>The id in the body (sales, rentals, returns, late fee payments and most malformed calls); a retry reuses it.</summary>
     public Guid? TransactionId { get; init; }
 
     public int? EmployeeId { get; init; }
@@ -60,13 +62,16 @@ public sealed record SimulatedRequest
     /// <summary>The customer's CPF as the clerk typed it (formatted or digits only); the till looks it up first.</summary>
     public string? CustomerCpf { get; init; }
 
-    /// <summary>The rental a return closes; for a rental, its own id (the ledger's rental id is the transaction id).</summary>
+    /// <summary>
+    /// The rental a return closes, or whose return left the fee a late fee payment pays; for a rental, its own id (the
+    /// ledger's rental id is the transaction id).
+    /// </summary>
     public Guid? RentalId { get; init; }
 
     /// <summary>
     /// What the body asks the ledger for, as the gateway parses it: a <see cref="SaleCommand"/>,
-    /// <see cref="RentalCommand"/> or <see cref="ReturnCommand"/>, for a caller that drives the store grains in-process
-    /// with the same mix (the benchmark's baseline); null for malformed traffic.
+    /// <see cref="RentalCommand"/>, <see cref="ReturnCommand"/> or <see cref="LateFeePaymentCommand"/>, for a caller that
+    /// drives the store grains in-process with the same mix (the benchmark's baseline); null for malformed traffic.
     /// </summary>
     public object? Command { get; init; }
 

@@ -16,7 +16,7 @@ public sealed class SimulationSummary
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    /// <summary>Accepted transactions per kind: <c>sale</c>, <c>rental</c>, <c>return</c>.</summary>
+    /// <summary>Accepted transactions per kind: <c>sale</c>, <c>rental</c>, <c>return</c>, <c>late_fee_payment</c>.</summary>
     public required IReadOnlyDictionary<string, int> Accepted { get; init; }
 
     /// <summary>Business refusals (422/404/409) per the ProblemDetails <c>code</c>, e.g. <c>insufficient_stock</c>.</summary>

@@ -200,7 +200,7 @@ public static class Simulator
                     tally.Unexpected($"status_{answer.Status}");
                     break;
             }
-            mix.Report(request, answer.Status, answer.Status == 201 ? answer.Timestamp("occurredAt") : null);
+            mix.ReportAnswer(request, answer.Status, answer.Body);
         }
 
         private async Task MalformedRequestAsync(SimulatedRequest request, CancellationToken cancellationToken)
@@ -264,6 +264,7 @@ public static class Simulator
         TrafficKind.Sale => WireNames.Of(TransactionKind.Sale),
         TrafficKind.Rental => WireNames.Of(TransactionKind.Rental),
         TrafficKind.Return => WireNames.Of(TransactionKind.Return),
+        TrafficKind.LateFeePayment => WireNames.Of(TransactionKind.LateFeePayment),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a transaction."),
     };
 
@@ -277,9 +278,6 @@ public static class Simulator
 
         public int? Int(string name) =>
             Read<int?>(name, static e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var n) ? n : (int?)null);
-
-        public DateTimeOffset? Timestamp(string name) =>
-            Read<DateTimeOffset?>(name, static e => e.ValueKind == JsonValueKind.String && e.TryGetDateTimeOffset(out var t) ? t : (DateTimeOffset?)null);
 
         private T? Read<T>(string name, Func<JsonElement, T?> read)
         {

@@ -10,7 +10,7 @@ public sealed class SimulatorOptions
     /// <summary>Where the sink's Dapr topic route listens; defaults to <see cref="GatewayUrl"/> (the embedded mode hosts both).</summary>
     public Uri? SinkUrl { get; set; }
 
-    /// <summary>Sales, rentals, returns and malformed requests to send in all.</summary>
+    /// <summary>Sales, rentals, returns, late fee payments and malformed requests to send in all.</summary>
     public int Transactions { get; set; } = 500;
 
     /// <summary>Transactions started per second; null = as fast as <see cref="Concurrency"/> allows.</summary>

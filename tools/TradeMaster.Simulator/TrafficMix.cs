@@ -28,8 +28,8 @@ public sealed record TrafficMixOptions
 
 /// <summary>
 /// The realistic request mix of the chain's tills: clerks of each store sell and rent what their shelves hold to
-/// customers they identify by CPF, and take back rentals opened earlier at the same store; a small share is
-/// deliberately malformed. Thread-safe; the sequence is deterministic for a seed, a run id and the same order of
+/// customers they identify by CPF, take back rentals opened earlier at the same store, and take the payment of late
+/// fees those returns left owed; a small share is deliberately malformed. Thread-safe; the sequence is deterministic for a seed, a run id and the same order of
 /// <see cref="Report"/> calls. Bodies are written with one reused <see cref="Utf8JsonWriter"/>, so each request
 /// costs its strings and little else; the benchmark drives it as is, over HTTP and, through each request's
 /// <see cref="SimulatedRequest.Command"/>, into the store grains in-process.
@@ -42,6 +42,14 @@ public sealed class TrafficMix : IDisposable
     private const double SaleShare = 0.62;
     /// <summary>A till still logged in as a clerk who has left: rare, and refused by the ledger (employee_inactive).</summary>
     private const double FormerClerkShare = 0.004;
+    /// <summary>
+    /// Share of the non-malformed traffic of a store with late fees owed to it that is a customer coming back about one.
+    /// A store sees a few percent of its traffic leave a fee owed, so this is enough for a fee to wait only a handful
+    /// of that store's requests, and for few to wait at once.
+    /// </summary>
+    private const double LateFeePaymentShare = 0.15;
+    /// <summary>Of the customers who come back about a late fee, the share who pay it; the others never do.</summary>
+    private const double PaidLateFeeShare = 0.9;
 
     private static readonly PaymentMethod[] PaymentMethods = [PaymentMethod.Pix, PaymentMethod.CreditCard, PaymentMethod.DebitCard, PaymentMethod.Cash];
     private static readonly float[] PaymentWeights = [0.40f, 0.30f, 0.19f, 0.11f];
@@ -64,6 +72,8 @@ public sealed class TrafficMix : IDisposable
     private readonly Dictionary<int, int> _storeIndexById;
     private readonly List<OpenRental>[] _openRentals;
     private readonly Dictionary<Guid, OpenRental> _returning = [];
+    private readonly List<OwedLateFee>[] _owedFees;
+    private readonly Dictionary<Guid, OwedLateFee> _paying = [];
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private readonly Utf8JsonWriter _writer;
     private readonly MalformedTraffic _malformed;
@@ -87,6 +97,7 @@ public sealed class TrafficMix : IDisposable
         var weights = _stores.Select((_, i) => 1.0 / Math.Pow(i + 1, 0.6)).ToArray();
         _storeWeights = [.. weights.Select(w => (float)(w / weights.Sum()))];
         _openRentals = [.. _stores.Select(_ => new List<OpenRental>())];
+        _owedFees = [.. _stores.Select(_ => new List<OwedLateFee>())];
         _writer = new Utf8JsonWriter(_buffer);
         _malformed = new MalformedTraffic(this);
     }
@@ -109,6 +120,15 @@ public sealed class TrafficMix : IDisposable
         get
         {
             lock (_gate) return _openRentals.Sum(l => l.Count) + _returning.Count;
+        }
+    }
+
+    /// <summary>Late fees this mix saw returns leave owed and has neither paid yet nor given up on, all stores together.</summary>
+    public int OwedLateFees
+    {
+        get
+        {
+            lock (_gate) return _owedFees.Sum(l => l.Count) + _paying.Count;
         }
     }
 
@@ -136,16 +156,26 @@ public sealed class TrafficMix : IDisposable
             }
             var storeIndex = random.WeightedRandom(_storeIndexes, _storeWeights);
             var store = _stores[storeIndex];
+            var owed = _owedFees[storeIndex];
+            if (owed.Count > 0 && random.Double() < LateFeePaymentShare)
+            {
+                // The customer who left the fee owed comes back; most pay, a few walk away and never do (the fee stays
+                // owed and keeps refusing their rentals). One who already tried once pays.
+                var fee = TakeSkewed(owed);
+                if (fee.Attempts > 0 || random.Double() < PaidLateFeeShare) return LateFeePayment(sequence, store, fee);
+            }
             if (_openRentals[storeIndex].Count > 0 && random.Double() < ReturnShare) return Return(sequence, store, _openRentals[storeIndex]);
             return random.Double() < SaleShare ? Sale(sequence, store) : Rental(sequence, store);
         }
     }
 
     /// <summary>
-    /// Tells the mix how a request ended, so that returns close rentals that really opened: HTTP status (0 for no
-    /// answer) and, for an accepted rental, the receipt's <c>occurredAt</c> when known.
+    /// Tells the mix how a request ended, so that returns close rentals that really opened and late fee payments pay
+    /// fees really owed: HTTP status (0 for no answer), for an accepted rental the receipt's <c>occurredAt</c> when
+    /// known, and for an accepted return whether it left a late fee owed (the receipt's <c>return.lateFee</c> above 0
+    /// with <c>return.feePaid</c> false).
     /// </summary>
-    public void Report(SimulatedRequest request, int statusCode, DateTimeOffset? occurredAt = null)
+    public void Report(SimulatedRequest request, int statusCode, DateTimeOffset? occurredAt = null, bool lateFeeOwed = false)
     {
         ArgumentNullException.ThrowIfNull(request);
         lock (_gate)
@@ -159,9 +189,32 @@ public sealed class TrafficMix : IDisposable
             {
                 // Still open at the store unless it was closed (201) or the store does not know it (404); a refused or
                 // failed return is tried once more later, as a clerk would.
-                if (statusCode is not (201 or 404) && rental.Attempts < 1) _openRentals[index].Add(rental with { Attempts = rental.Attempts + 1 });
+                if (statusCode == 201)
+                {
+                    if (lateFeeOwed) _owedFees[index].Add(new OwedLateFee(rentalId, rental.CustomerId, 0));
+                }
+                else if (statusCode != 404 && rental.Attempts < 1) _openRentals[index].Add(rental with { Attempts = rental.Attempts + 1 });
+            }
+            else if (request.Kind == TrafficKind.LateFeePayment && _paying.Remove(rentalId, out var fee))
+            {
+                // Paid (201) or not this store's (404); otherwise, as with a return, tried once more later.
+                if (statusCode is not (201 or 404) && fee.Attempts < 1) _owedFees[index].Add(fee with { Attempts = fee.Attempts + 1 });
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Report(SimulatedRequest, int, DateTimeOffset?, bool)"/> from the body of the answer as the gateway
+    /// sent it. Only the receipts of accepted rentals and returns are read, and only the fields the mix needs, with a
+    /// <see cref="Utf8JsonReader"/> (no document).
+    /// </summary>
+    public void ReportAnswer(SimulatedRequest request, int statusCode, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (occurredAt, lateFeeOwed) = statusCode == 201 && request.Kind is TrafficKind.Rental or TrafficKind.Return
+            ? ReadReceipt(body, request.Kind == TrafficKind.Return)
+            : (null, false);
+        Report(request, statusCode, occurredAt, lateFeeOwed);
     }
 
     private SimulatedRequest Sale(long sequence, StoreProfile store)
@@ -315,6 +368,97 @@ public sealed class TrafficMix : IDisposable
         };
     }
 
+    private SimulatedRequest LateFeePayment(long sequence, StoreProfile store, OwedLateFee fee)
+    {
+        _paying[fee.RentalId] = fee;
+        var employeeId = PickClerk(store);
+        var transactionId = NewTransactionId();
+        var w = BeginJson();
+        w.WriteStartObject();
+        w.WriteString("transactionId", transactionId);
+        w.WriteNumber("employeeId", employeeId);
+        w.WriteString("rentalId", fee.RentalId);
+        var payment = WritePayment(w);
+        w.WriteEndObject();
+
+        return new SimulatedRequest
+        {
+            Sequence = sequence,
+            Kind = TrafficKind.LateFeePayment,
+            Method = HttpMethod.Post,
+            Path = StorePath(store.StoreId, "late-fee-payments"),
+            ApiKey = store.ClerkApiKey,
+            BodyJson = EndJson(),
+            StoreId = store.StoreId,
+            TransactionId = transactionId,
+            EmployeeId = employeeId,
+            CustomerId = fee.CustomerId,
+            RentalId = fee.RentalId,
+            Command = new LateFeePaymentCommand(transactionId, employeeId, fee.RentalId, payment),
+        };
+    }
+
+    /// <summary>Older ones more often, as with returns.</summary>
+    private OwedLateFee TakeSkewed(List<OwedLateFee> owed)
+    {
+        var index = Skewed(owed.Count, 1.6);
+        var fee = owed[index];
+        owed.RemoveAt(index);
+        return fee;
+    }
+
+    /// <summary>
+    /// From a receipt: the top-level <c>occurredAt</c> and, for a return, whether its <c>return</c> left a fee owed;
+    /// stops once it has those. Anything unreadable reads as unknown and not owed: the mix never pays a fee it cannot see.
+    /// </summary>
+    private static (DateTimeOffset? OccurredAt, bool LateFeeOwed) ReadReceipt(ReadOnlySpan<byte> body, bool readReturn)
+    {
+        DateTimeOffset? occurredAt = null;
+        var (lateFee, feePaid) = (0m, (bool?)null);
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return (null, false);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("occurredAt"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at)) occurredAt = at;
+                    if (!readReturn) break;
+                }
+                else if (reader.ValueTextEquals("return"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var field = reader.ValueTextEquals("lateFee"u8) ? 1 : reader.ValueTextEquals("feePaid"u8) ? 2 : 0;
+                        reader.Read();
+                        if (field == 1 && reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out var fee)) lateFee = fee;
+                        else if (field == 2 && reader.TokenType is JsonTokenType.True or JsonTokenType.False) feePaid = reader.GetBoolean();
+                        else reader.Skip();
+                    }
+                    break;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return (occurredAt, false);
+        }
+        return (occurredAt, lateFee > 0 && feePaid == false);
+    }
+
     private static void WriteLine(Utf8JsonWriter w, LineRequest line)
     {
         w.WriteStartObject();
@@ -422,4 +566,6 @@ public sealed class TrafficMix : IDisposable
     }
 
     private sealed record OpenRental(Guid RentalId, int CustomerId, DateTimeOffset OpenedAt, int Attempts);
+
+    private sealed record OwedLateFee(Guid RentalId, int CustomerId, int Attempts);
 }

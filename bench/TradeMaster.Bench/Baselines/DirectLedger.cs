@@ -27,6 +27,7 @@ public static class DirectLedger
                     SaleCommand sale => await store.SellAsync(sale),
                     RentalCommand rental => await store.RentAsync(rental),
                     ReturnCommand @return => await store.ReturnAsync(@return),
+                    LateFeePaymentCommand payment => await store.PayLateFeeAsync(payment),
                     var other => throw new InvalidOperationException($"Not a ledger command: {other.GetType().Name}"),
                 };
             }
@@ -35,7 +36,8 @@ public static class DirectLedger
                 mix.Report(request, 0);
                 throw;
             }
-            mix.Report(request, StatusOf(outcome), outcome.Receipt?.OccurredAt);
+            mix.Report(request, StatusOf(outcome), outcome.Receipt?.OccurredAt,
+                lateFeeOwed: outcome.Receipt?.Return is { LateFee: > 0, FeePaid: false });
         });
 
     /// <summary>One naive grain per worker: the most parallel a one-write-per-transaction ledger can be.</summary>

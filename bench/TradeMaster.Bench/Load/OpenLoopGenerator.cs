@@ -206,12 +206,9 @@ public sealed class OpenLoopGenerator : IDisposable
             }
             string? code = null;
             Guid? eventId = null;
-            DateTimeOffset? occurredAt = null;
             if (status == 201)
             {
                 eventId = EventIds.For(request.StoreId, request.TransactionId!.Value, LedgerKind(request.Kind), accepted: true);
-                // A rental keyed in after a till outage opened in the past: the mix dates its return from the receipt.
-                if (request.Kind == TrafficKind.Rental) occurredAt = ReadOccurredAt(body);
             }
             else if (status is 404 or 409 or 422 && body.Length > 0)
             {
@@ -219,7 +216,9 @@ public sealed class OpenLoopGenerator : IDisposable
             }
             var ledgerAnswer = status == 201 || code is not null;
             if (eventId is { } id) result.Events.Add(id, DateTime.UtcNow.Ticks);
-            mix.Report(request, status, occurredAt);
+            // A rental keyed in after a till outage opened in the past: the mix dates its return from the receipt; a return
+            // that left a late fee owed has the mix send its payment later.
+            mix.ReportAnswer(request, status, body);
             if (!measured) return;
             if (ledgerAnswer)
             {
@@ -288,30 +287,9 @@ public sealed class OpenLoopGenerator : IDisposable
         TrafficKind.Sale => TransactionKind.Sale,
         TrafficKind.Rental => TransactionKind.Rental,
         TrafficKind.Return => TransactionKind.Return,
+        TrafficKind.LateFeePayment => TransactionKind.LateFeePayment,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a ledger transaction."),
     };
-
-    /// <summary>The receipt's top-level <c>occurredAt</c>, read without building a document.</summary>
-    private static DateTimeOffset? ReadOccurredAt(byte[] body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var found = reader.ValueTextEquals("occurredAt"u8);
-                reader.Read();
-                if (found) return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at : null;
-                reader.Skip();
-            }
-            return null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     private static (string? Code, Guid? EventId) ReadProblem(byte[] body)
     {
