@@ -316,7 +316,7 @@ public static class Commands
 
     public static async Task<int> SinkAsync(BenchOptions options)
     {
-        var dataRoot = options.Text("data") ?? Path.Combine(Path.GetTempPath(), "trademaster-bench", "sink-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+        var dataRoot = options.Text("data") ?? EmbeddedTarget.NewDataDirectory("sink-");
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         await using var postgres = await PrivatePostgres.StartAsync(Path.Combine(dataRoot, "postgres"), loggers.CreateLogger("postgres"), durable: true);
         await postgres.CreateDatabaseIfMissingAsync("trademaster");

@@ -40,10 +40,17 @@ public sealed class EmbeddedTarget : IAsyncDisposable
 
     public string ConnectionString => _host.Services.GetRequiredService<IConfiguration>().GetConnectionString("TradeMaster")!;
 
+    /// <summary>
+    /// A data directory of its own under /tmp/trademaster-bench: the time, and the process id, so two benches started
+    /// in the same second do not share (and wreck) one PostgreSQL data directory.
+    /// </summary>
+    public static string NewDataDirectory(string prefix) => Path.Combine(Path.GetTempPath(), "trademaster-bench",
+        $"{prefix}{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture)}-{Environment.ProcessId}");
+
     /// <param name="settings">More configuration, as command-line arguments (<c>--Ledger:MaxCommitBatch=1</c>).</param>
     public static async Task<EmbeddedTarget> StartAsync(string? dataDirectory, bool keep, int stockScale, params string[] settings)
     {
-        dataDirectory ??= Path.Combine(Path.GetTempPath(), "trademaster-bench", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture));
+        dataDirectory ??= NewDataDirectory("");
         if (Directory.Exists(Path.Combine(dataDirectory, "postgres"))) throw new InvalidOperationException($"{dataDirectory} is not fresh; give a new --data directory.");
         var host = await LocalHost.StartAsync(
         [
