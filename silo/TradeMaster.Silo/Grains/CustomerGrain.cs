@@ -31,10 +31,12 @@ public sealed class CustomerGrain(
     private string? _customerKey;
     private readonly Dictionary<Guid, OpenRental> _open = [];
     private Dictionary<Guid, DateTimeOffset> _unconfirmed = [];
-    private readonly Dictionary<Guid, UnpaidLateFee> _unpaid = [];
-    private decimal _unpaidLateFees;
+    private Dictionary<Guid, UnpaidLateFee> _unpaid = [];
 
     private int CustomerId => (int)this.GetPrimaryKeyLong();
+
+    /// <summary>What the customer owes: a customer has a few fees owed at most, so summed when asked, never kept apart.</summary>
+    private decimal UnpaidLateFees => _unpaid.Values.Sum(u => u.LateFee);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -44,8 +46,7 @@ public sealed class CustomerGrain(
         var records = await history.LoadCustomerAsync(CustomerId, cancellationToken);
         foreach (var rental in records.Open) _open[rental.RentalId] = rental;
         _unconfirmed = records.Reserved;
-        foreach (var (rentalId, owed) in records.Unpaid) _unpaid[rentalId] = owed;
-        _unpaidLateFees = _unpaid.Values.Sum(u => u.LateFee);
+        _unpaid = records.Unpaid;
     }
 
     public Task<CustomerProfile> GetProfileAsync() =>
@@ -54,7 +55,7 @@ public sealed class CustomerGrain(
     public Task<CustomerAccount?> GetAccountAsync() => Task.FromResult(_customer is null
         ? null
         : new CustomerAccount(CustomerId, _customer.Active, [.. _open.Values.OrderBy(r => r.StartedAt)],
-            _unpaidLateFees, options.Value.RentalLimit, [.. _unpaid.Values.OrderBy(u => u.StoreId).ThenBy(u => u.RentalId)]));
+            UnpaidLateFees, options.Value.RentalLimit, [.. _unpaid.Values.OrderBy(u => u.StoreId).ThenBy(u => u.RentalId)]));
 
     public async Task<Refusal?> ReserveRentalAsync(RentalReservation reservation)
     {
@@ -62,10 +63,10 @@ public sealed class CustomerGrain(
         if (!_customer.Active) return new Refusal(RefusalCodes.CustomerInactive, $"Customer {CustomerId} is no longer active.");
         if (_open.ContainsKey(reservation.RentalId)) return null; // a retry of a reservation already taken
         await ReleaseAbandonedReservationsAsync();
-        if (_unpaidLateFees > options.Value.BlockRentalsAboveUnpaidFees)
+        if (UnpaidLateFees is var owed && owed > options.Value.BlockRentalsAboveUnpaidFees)
         {
             return new Refusal(RefusalCodes.CustomerBlockedUnpaidFees,
-                $"Customer {CustomerId} owes R$ {_unpaidLateFees:0.00} in late fees; new rentals wait until they are paid.");
+                $"Customer {CustomerId} owes R$ {owed:0.00} in late fees; new rentals wait until they are paid.");
         }
         var open = _open.Values.Sum(r => r.Copies);
         if (open + reservation.Copies > options.Value.RentalLimit)
@@ -129,7 +130,7 @@ public sealed class CustomerGrain(
         if (_open.Remove(rentalId, out var rental))
         {
             _unconfirmed.Remove(rentalId);
-            if (unpaidLateFee > 0 && _unpaid.TryAdd(rentalId, new UnpaidLateFee(rentalId, rental.StoreId, unpaidLateFee))) _unpaidLateFees += unpaidLateFee;
+            if (unpaidLateFee > 0) _unpaid.TryAdd(rentalId, new UnpaidLateFee(rentalId, rental.StoreId, unpaidLateFee));
         }
         return Task.CompletedTask;
     }
@@ -141,7 +142,7 @@ public sealed class CustomerGrain(
     /// </summary>
     public Task SettleLateFeeAsync(Guid rentalId)
     {
-        if (_unpaid.Remove(rentalId, out var owed)) _unpaidLateFees -= owed.LateFee;
+        _unpaid.Remove(rentalId);
         if (_open.Remove(rentalId)) _unconfirmed.Remove(rentalId);
         return Task.CompletedTask;
     }

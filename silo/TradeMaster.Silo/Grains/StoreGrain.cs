@@ -374,16 +374,18 @@ public sealed partial class StoreGrain(
         var snapshot = await masterData.GetAsync();
         if (!_owedFees.TryGetValue(rentalId, out var owed))
         {
-            var open = _openRentals.GetValueOrDefault(rentalId);
-            var known = open is not null || _returnsUncommitted.Contains(rentalId) || await history.RentalStatusAsync(StoreId, rentalId) is not null;
+            var known = _openRentals.ContainsKey(rentalId) || _returnsUncommitted.Contains(rentalId)
+                || await history.RentalStatusAsync(StoreId, rentalId) is not null;
             if (!_owedFees.TryGetValue(rentalId, out owed))
             {
+                var open = _openRentals.GetValueOrDefault(rentalId);
                 tx = tx with { CustomerId = open?.CustomerId, CustomerKey = open?.CustomerKey };
-                return await RefuseAsync(tx, !known
-                    ? new Refusal(RefusalCodes.RentalUnknown, $"Store {StoreId} has no rental {rentalId}; a late fee is paid at the store that took the return.")
-                    : _openRentals.ContainsKey(rentalId)
-                        ? new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} has not been returned yet; a late fee is charged by its return.")
-                        : new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} owes no late fee: it came back on time, or its fee is already paid."));
+                return await RefuseAsync(tx, (known, open) switch
+                {
+                    (false, _) => new Refusal(RefusalCodes.RentalUnknown, $"Store {StoreId} has no rental {rentalId}; a late fee is paid at the store that took the return."),
+                    (_, not null) => new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} has not been returned yet; a late fee is charged by its return."),
+                    _ => new Refusal(RefusalCodes.LateFeeNotOwed, $"Rental {rentalId} owes no late fee: it came back on time, or its fee is already paid."),
+                });
             }
         }
         var customerKey = (await GetCustomerProfileAsync(owed.CustomerId)).CustomerKey;
