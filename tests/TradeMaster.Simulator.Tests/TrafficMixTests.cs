@@ -392,6 +392,32 @@ public sealed partial class TrafficMixTests
     }
 
     [Fact]
+    public void Next_CustomerWhoWalkedAwayFromALateFee_NoLongerRentsButStillBuys()
+    {
+        var clock = Mixes.Clock();
+        using var mix = Mixes.Create(malformedShare: 0, time: clock);
+        int rentals = 0, rentalsByWalkedAway = 0, salesByWalkedAway = 0;
+
+        for (var i = 0; i < 6 * Draws; i++)
+        {
+            var request = mix.Next();
+            clock.Advance(TimeSpan.FromSeconds(1));
+            if (request.CustomerId is { } customer && mix.HasWalkedAway(customer))
+            {
+                if (request.Kind == TrafficKind.Rental) rentalsByWalkedAway++;
+                else if (request.Kind == TrafficKind.Sale) salesByWalkedAway++;
+            }
+            if (request.Kind == TrafficKind.Rental) rentals++;
+            mix.Report(request, 201, clock.GetUtcNow(), request.Kind == TrafficKind.Return && Mixes.LeavesLateFeeOwed(request));
+        }
+
+        // A rental by one of them only when every one of the draws for it was one of them: rare with a few dozen.
+        Assert.InRange(mix.CustomersWhoWalkedAway, 10, 500);
+        Assert.InRange(rentalsByWalkedAway, 0, rentals / 100);
+        Assert.True(salesByWalkedAway > 0, "the customers who walked away from a fee still buy");
+    }
+
+    [Fact]
     public void Next_NoReturnLeftAFeeOwed_SendsNoLateFeePayment()
     {
         using var mix = Mixes.Create(malformedShare: 0);

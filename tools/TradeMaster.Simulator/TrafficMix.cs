@@ -50,6 +50,12 @@ public sealed class TrafficMix : IDisposable
     private const double LateFeePaymentShare = 0.15;
     /// <summary>Of the customers who come back about a late fee, the share who pay it; the others never do.</summary>
     private const double PaidLateFeeShare = 0.9;
+    /// <summary>
+    /// Draws of another customer for a rental when the one drawn walked away from a late fee: such a customer knows the
+    /// chain refuses them rentals until they pay, and no longer comes to rent (they still buy). When every draw is one
+    /// of them, the last still tries and is refused (customer_blocked_unpaid_fees).
+    /// </summary>
+    private const int RenterDraws = 8;
 
     private static readonly PaymentMethod[] PaymentMethods = [PaymentMethod.Pix, PaymentMethod.CreditCard, PaymentMethod.DebitCard, PaymentMethod.Cash];
     private static readonly float[] PaymentWeights = [0.40f, 0.30f, 0.19f, 0.11f];
@@ -74,6 +80,7 @@ public sealed class TrafficMix : IDisposable
     private readonly Dictionary<Guid, OpenRental> _returning = [];
     private readonly List<OwedLateFee>[] _owedFees;
     private readonly Dictionary<Guid, OwedLateFee> _paying = [];
+    private readonly HashSet<int> _walkedAway = [];
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private readonly Utf8JsonWriter _writer;
     private readonly MalformedTraffic _malformed;
@@ -132,6 +139,20 @@ public sealed class TrafficMix : IDisposable
         }
     }
 
+    /// <summary>Customers who walked away from a late fee and never pay it: they no longer rent (see <see cref="RenterDraws"/>).</summary>
+    public int CustomersWhoWalkedAway
+    {
+        get
+        {
+            lock (_gate) return _walkedAway.Count;
+        }
+    }
+
+    internal bool HasWalkedAway(int customerId)
+    {
+        lock (_gate) return _walkedAway.Contains(customerId);
+    }
+
     public void Dispose() => _writer.Dispose();
 
     /// <summary>The next request of the chain's tills.</summary>
@@ -160,9 +181,10 @@ public sealed class TrafficMix : IDisposable
             if (owed.Count > 0 && random.Double() < LateFeePaymentShare)
             {
                 // The customer who left the fee owed comes back; most pay, a few walk away and never do (the fee stays
-                // owed and keeps refusing their rentals). One who already tried once pays.
+                // owed and would refuse their rentals, so they stop renting). One who already tried once pays.
                 var fee = TakeSkewed(owed);
                 if (fee.Attempts > 0 || random.Double() < PaidLateFeeShare) return LateFeePayment(sequence, store, fee);
+                _walkedAway.Add(fee.CustomerId);
             }
             if (_openRentals[storeIndex].Count > 0 && random.Double() < ReturnShare) return Return(sequence, store, _openRentals[storeIndex]);
             return random.Double() < SaleShare ? Sale(sequence, store) : Rental(sequence, store);
@@ -267,7 +289,7 @@ public sealed class TrafficMix : IDisposable
         var employeeId = PickClerk(store);
         Span<int> items = stackalloc int[2];
         var lines = PickDistinct(store.RentalShelf, random.Double() < 0.8 ? 1 : 2, items);
-        var customer = PickCustomer();
+        var customer = PickRenter();
         var transactionId = NewTransactionId();
 
         var w = BeginJson();
@@ -498,6 +520,14 @@ public sealed class TrafficMix : IDisposable
 
     /// <summary>Regular customers come back often: the most popular few rent enough to reach the rental limit.</summary>
     internal SeedCustomer PickCustomer() => _catalog.CustomersByPopularity[Skewed(_catalog.CustomersByPopularity.Count, 2.5)];
+
+    /// <summary>A customer for a rental: one who walked away from a late fee is drawn again, up to <see cref="RenterDraws"/> times.</summary>
+    private SeedCustomer PickRenter()
+    {
+        var customer = PickCustomer();
+        for (var draw = 1; draw < RenterDraws && _walkedAway.Contains(customer.CustomerId); draw++) customer = PickCustomer();
+        return customer;
+    }
 
     internal string TypedCpf(SeedCustomer customer) =>
         _faker.Random.Double() < 0.7 ? BrazilianDocuments.FormatCpf(customer.Cpf) : customer.Cpf;
