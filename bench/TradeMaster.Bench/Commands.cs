@@ -19,6 +19,10 @@ namespace TradeMaster.Bench;
 public static class Commands
 {
     private const double TargetRate = 5_000;
+    // The throughput run offers 5% more than the target: only answers completed inside the window count, so a run
+    // offered exactly the target, and keeping up, ends a few hundred answers short of it (those still in flight when
+    // the window closes) and could never show the target met.
+    private const double ThroughputRate = TargetRate * 1.05;
     private const double LatencyRate = 2_500;
     // Measured on this 2-core machine, shared (docs/performance.md, method): over HTTP at 500/s after the in-process
     // part, the JIT spent 500–780 ms per second for the first 30–40 s, 50–300 for the next 30, and under 20 from
@@ -40,7 +44,7 @@ public static class Commands
     {
         AnsiConsole.WriteLine("""
             TradeMaster.Bench <command> [options]
-              all        embedded host on a fresh data directory: load at 2,500 and 5,000 tx/s, lake check, baselines
+              all        embedded host on a fresh data directory: load at 2,500 and 5,250 tx/s, lake check, baselines
                          (PostgreSQL upsert, naive ledger, TradeMaster grains in-process, bare Kestrel), sink on one core, targets
               baselines  the same without the two load runs
               load       one open-loop run: --rate 5000 --duration 60 --warmup 5
@@ -112,7 +116,7 @@ public static class Commands
             var (r1, l1) = await RunEmbeddedAsync(target, mix, "TradeMaster HTTP", latencySettings, options.Seconds("lake-deadline", 120));
             runs.Add((r1, l1));
             atLatencyRate = r1;
-            var throughputSettings = latencySettings with { Rate = options.Number("rate", TargetRate), Duration = options.Seconds("duration", 60) };
+            var throughputSettings = latencySettings with { Rate = options.Number("rate", ThroughputRate), Duration = options.Seconds("duration", 60) };
             var (r2, l2) = await RunEmbeddedAsync(target, mix, "TradeMaster HTTP", throughputSettings, options.Seconds("lake-deadline", 120));
             runs.Add((r2, l2));
             atTargetRate = r2;
