@@ -52,6 +52,22 @@ public sealed class TransformTests
         Assert.False(row.TryGetProperty("dt", out _), "dt is a Hive partition key, taken from the path");
     }
 
+    [Theory]
+    [InlineData("69.58", "69.58")]
+    [InlineData("69.5", "69.50")]
+    [InlineData("69", "69.00")]
+    [InlineData("6.958E1", "69.58")]
+    [InlineData("0.6958e2", "69.58")]
+    [InlineData("79228162514264337593543950335", "79228162514264337593543950335.00")]
+    public void Write_MoneyInAnyJsonNumberForm_IsItsExactTwoPlaceText(string json, string expected)
+    {
+        var e = SampleEvents.Sale();
+        var text = e.ToJsonString();
+        var row = Transform(JsonNode.Parse(text.Replace("\"total\":69.58", $"\"total\":{json}", StringComparison.Ordinal))!.AsObject());
+        Assert.Contains("\"total\":69.58", text, StringComparison.Ordinal);
+        Assert.Equal(expected, row.GetProperty("total").GetString());
+    }
+
     [Fact]
     public void Write_Rental_CarriesTermsAndDailyPrice()
     {

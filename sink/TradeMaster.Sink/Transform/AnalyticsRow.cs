@@ -40,6 +40,67 @@ public static class AnalyticsRow
     private static readonly JsonFields<LineField> LineFields = new("line_number", "item_id", "title", "media_type", "genre", "quantity",
         "unit_price", "discount", "line_total", "daily_price");
 
+    /// <summary>
+    /// The row's column names, escaped once: a name written as a <see cref="JsonEncodedText"/> is copied as it is,
+    /// where a UTF-8 span is searched for characters to escape on every row (fifty names a row).
+    /// </summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText EventId = JsonEncodedText.Encode("event_id"u8);
+        public static readonly JsonEncodedText EventSource = JsonEncodedText.Encode("event_source"u8);
+        public static readonly JsonEncodedText EventTime = JsonEncodedText.Encode("event_time"u8);
+        public static readonly JsonEncodedText TransactionId = JsonEncodedText.Encode("transaction_id"u8);
+        public static readonly JsonEncodedText TransactionType = JsonEncodedText.Encode("transaction_type"u8);
+        public static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome"u8);
+        public static readonly JsonEncodedText OccurredAt = JsonEncodedText.Encode("occurred_at"u8);
+        public static readonly JsonEncodedText LocalDate = JsonEncodedText.Encode("local_date"u8);
+        public static readonly JsonEncodedText StoreId = JsonEncodedText.Encode("store_id"u8);
+        public static readonly JsonEncodedText StoreName = JsonEncodedText.Encode("store_name"u8);
+        public static readonly JsonEncodedText StoreCity = JsonEncodedText.Encode("store_city"u8);
+        public static readonly JsonEncodedText StoreState = JsonEncodedText.Encode("store_state"u8);
+        public static readonly JsonEncodedText StoreTimezone = JsonEncodedText.Encode("store_timezone"u8);
+        public static readonly JsonEncodedText EmployeeId = JsonEncodedText.Encode("employee_id"u8);
+        public static readonly JsonEncodedText EmployeeRole = JsonEncodedText.Encode("employee_role"u8);
+        public static readonly JsonEncodedText CustomerKey = JsonEncodedText.Encode("customer_key"u8);
+        public static readonly JsonEncodedText Currency = JsonEncodedText.Encode("currency"u8);
+        public static readonly JsonEncodedText Total = JsonEncodedText.Encode("total"u8);
+        public static readonly JsonEncodedText PaymentMethod = JsonEncodedText.Encode("payment_method"u8);
+        public static readonly JsonEncodedText PaymentInstallments = JsonEncodedText.Encode("payment_installments"u8);
+        public static readonly JsonEncodedText PaymentAmount = JsonEncodedText.Encode("payment_amount"u8);
+        public static readonly JsonEncodedText RefusalCode = JsonEncodedText.Encode("refusal_code"u8);
+        public static readonly JsonEncodedText RefusalMessage = JsonEncodedText.Encode("refusal_message"u8);
+        public static readonly JsonEncodedText RefusalItemId = JsonEncodedText.Encode("refusal_item_id"u8);
+        public static readonly JsonEncodedText IngestedAt = JsonEncodedText.Encode("ingested_at"u8);
+        public static readonly JsonEncodedText SourceTransport = JsonEncodedText.Encode("source_transport"u8);
+        public static readonly JsonEncodedText SourceTopic = JsonEncodedText.Encode("source_topic"u8);
+        public static readonly JsonEncodedText SourceMessageId = JsonEncodedText.Encode("source_message_id"u8);
+        public static readonly JsonEncodedText Lines = JsonEncodedText.Encode("lines"u8);
+        public static readonly JsonEncodedText LineNumber = JsonEncodedText.Encode("line_number"u8);
+        public static readonly JsonEncodedText ItemId = JsonEncodedText.Encode("item_id"u8);
+        public static readonly JsonEncodedText Title = JsonEncodedText.Encode("title"u8);
+        public static readonly JsonEncodedText MediaType = JsonEncodedText.Encode("media_type"u8);
+        public static readonly JsonEncodedText Genre = JsonEncodedText.Encode("genre"u8);
+        public static readonly JsonEncodedText Quantity = JsonEncodedText.Encode("quantity"u8);
+        public static readonly JsonEncodedText UnitPrice = JsonEncodedText.Encode("unit_price"u8);
+        public static readonly JsonEncodedText Discount = JsonEncodedText.Encode("discount"u8);
+        public static readonly JsonEncodedText LineTotal = JsonEncodedText.Encode("line_total"u8);
+        public static readonly JsonEncodedText DailyPrice = JsonEncodedText.Encode("daily_price"u8);
+        public static readonly JsonEncodedText LineCount = JsonEncodedText.Encode("line_count"u8);
+        public static readonly JsonEncodedText ItemCount = JsonEncodedText.Encode("item_count"u8);
+        public static readonly JsonEncodedText RentalId = JsonEncodedText.Encode("rental_id"u8);
+        public static readonly JsonEncodedText RentalDays = JsonEncodedText.Encode("rental_days"u8);
+        public static readonly JsonEncodedText RentalStartDate = JsonEncodedText.Encode("rental_start_date"u8);
+        public static readonly JsonEncodedText RentalDueDate = JsonEncodedText.Encode("rental_due_date"u8);
+        public static readonly JsonEncodedText RentalStartedAt = JsonEncodedText.Encode("rental_started_at"u8);
+        public static readonly JsonEncodedText ReturnedAt = JsonEncodedText.Encode("returned_at"u8);
+        public static readonly JsonEncodedText LateDays = JsonEncodedText.Encode("late_days"u8);
+        public static readonly JsonEncodedText LateFee = JsonEncodedText.Encode("late_fee"u8);
+        public static readonly JsonEncodedText LateFeePaid = JsonEncodedText.Encode("late_fee_paid"u8);
+    }
+
+    private static readonly JsonEncodedText Refused = JsonEncodedText.Encode("refused"u8);
+    private static readonly JsonEncodedText Accepted = JsonEncodedText.Encode("accepted"u8);
+
     // One writer per thread, reset onto each row's buffer: the row costs no writer allocation.
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
@@ -48,7 +109,7 @@ public static class AnalyticsRow
     /// Copies a value's JSON text as it is in the event (the parser checked it): no string decoded, re-escaped and
     /// re-encoded. The text may keep the producer's escapes (<c>\u00E3</c> or <c>ã</c>); both are the same JSON string.
     /// </summary>
-    private static void Copy(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
+    private static void Copy(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
     {
         w.WritePropertyName(name);
         w.WriteRawValue(JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
@@ -67,49 +128,49 @@ public static class AnalyticsRow
         w.Reset(output);
         {
             w.WriteStartObject();
-            Copy(w, "event_id"u8, e.Get(EnvelopeField.Id));
-            Copy(w, "event_source"u8, e.Get(EnvelopeField.Source));
-            if (e.Get(EnvelopeField.Time) is { ValueKind: JsonValueKind.String } time && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, "event_time"u8, t);
-            else w.WriteNull("event_time"u8);
+            Copy(w, Names.EventId, e.Get(EnvelopeField.Id));
+            Copy(w, Names.EventSource, e.Get(EnvelopeField.Source));
+            if (e.Get(EnvelopeField.Time) is { ValueKind: JsonValueKind.String } time && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, Names.EventTime, t);
+            else w.WriteNull(Names.EventTime);
 
-            Copy(w, "transaction_id"u8, data.Get(DataField.TransactionId));
-            Copy(w, "transaction_type"u8, data.Get(refused ? DataField.AttemptedType : DataField.TransactionType));
-            w.WriteString("outcome"u8, refused ? "refused"u8 : "accepted"u8);
-            WriteTimestamp(w, "occurred_at"u8, data.Get(DataField.OccurredAt).GetDateTimeOffset());
-            Copy(w, "local_date"u8, data.Get(DataField.LocalDate));
+            Copy(w, Names.TransactionId, data.Get(DataField.TransactionId));
+            Copy(w, Names.TransactionType, data.Get(refused ? DataField.AttemptedType : DataField.TransactionType));
+            w.WriteString(Names.Outcome, refused ? Refused : Accepted);
+            WriteTimestamp(w, Names.OccurredAt, data.Get(DataField.OccurredAt).GetDateTimeOffset());
+            Copy(w, Names.LocalDate, data.Get(DataField.LocalDate));
 
             var store = new JsonSlots();
             StoreFields.Read(data.Get(DataField.Store), ref store);
-            w.WriteNumber("store_id"u8, store.Get(StoreField.Id).GetInt64());
-            Copy(w, "store_name"u8, store.Get(StoreField.Name));
-            Copy(w, "store_city"u8, store.Get(StoreField.City));
-            Copy(w, "store_state"u8, store.Get(StoreField.State));
-            Copy(w, "store_timezone"u8, store.Get(StoreField.Timezone));
+            w.WriteNumber(Names.StoreId, store.Get(StoreField.Id).GetInt64());
+            Copy(w, Names.StoreName, store.Get(StoreField.Name));
+            Copy(w, Names.StoreCity, store.Get(StoreField.City));
+            Copy(w, Names.StoreState, store.Get(StoreField.State));
+            Copy(w, Names.StoreTimezone, store.Get(StoreField.Timezone));
 
             var employee = data.Get(DataField.Employee);
             if (employee.ValueKind == JsonValueKind.Object)
             {
-                w.WriteNumber("employee_id"u8, employee.GetProperty("id"u8).GetInt64());
-                Copy(w, "employee_role"u8, employee.GetProperty("role"u8));
+                w.WriteNumber(Names.EmployeeId, employee.GetProperty("id"u8).GetInt64());
+                Copy(w, Names.EmployeeRole, employee.GetProperty("role"u8));
             }
             else
             {
-                w.WriteNull("employee_id"u8);
-                w.WriteNull("employee_role"u8);
+                w.WriteNull(Names.EmployeeId);
+                w.WriteNull(Names.EmployeeRole);
             }
             var customer = data.Get(DataField.Customer);
-            if (customer.ValueKind == JsonValueKind.Object) Copy(w, "customer_key"u8, customer.GetProperty("key"u8));
-            else w.WriteNull("customer_key"u8);
+            if (customer.ValueKind == JsonValueKind.Object) Copy(w, Names.CustomerKey, customer.GetProperty("key"u8));
+            else w.WriteNull(Names.CustomerKey);
 
             if (refused)
             {
-                w.WriteNull("currency"u8);
-                w.WriteNull("total"u8);
+                w.WriteNull(Names.Currency);
+                w.WriteNull(Names.Total);
             }
             else
             {
-                Copy(w, "currency"u8, data.Get(DataField.Currency));
-                WriteMoney(w, "total"u8, data.Get(DataField.Total));
+                Copy(w, Names.Currency, data.Get(DataField.Currency));
+                WriteMoney(w, Names.Total, data.Get(DataField.Total));
             }
 
             WriteLines(w, data.Get(DataField.Lines), refused);
@@ -117,15 +178,15 @@ public static class AnalyticsRow
             var payment = refused ? default : data.Get(DataField.Payment);
             if (payment.ValueKind == JsonValueKind.Object)
             {
-                Copy(w, "payment_method"u8, payment.GetProperty("method"u8));
-                w.WriteNumber("payment_installments"u8, payment.GetProperty("installments"u8).GetInt64());
-                WriteMoney(w, "payment_amount"u8, payment.GetProperty("amount"u8));
+                Copy(w, Names.PaymentMethod, payment.GetProperty("method"u8));
+                w.WriteNumber(Names.PaymentInstallments, payment.GetProperty("installments"u8).GetInt64());
+                WriteMoney(w, Names.PaymentAmount, payment.GetProperty("amount"u8));
             }
             else
             {
-                w.WriteNull("payment_method"u8);
-                w.WriteNull("payment_installments"u8);
-                w.WriteNull("payment_amount"u8);
+                w.WriteNull(Names.PaymentMethod);
+                w.WriteNull(Names.PaymentInstallments);
+                w.WriteNull(Names.PaymentAmount);
             }
 
             WriteRentalAndReturn(w, type, ref data);
@@ -133,21 +194,21 @@ public static class AnalyticsRow
             if (refused)
             {
                 var refusal = data.Get(DataField.Refusal);
-                Copy(w, "refusal_code"u8, refusal.GetProperty("code"u8));
-                Copy(w, "refusal_message"u8, refusal.GetProperty("message"u8));
-                WriteNullableInt(w, "refusal_item_id"u8, refusal.GetProperty("item_id"u8));
+                Copy(w, Names.RefusalCode, refusal.GetProperty("code"u8));
+                Copy(w, Names.RefusalMessage, refusal.GetProperty("message"u8));
+                WriteNullableInt(w, Names.RefusalItemId, refusal.GetProperty("item_id"u8));
             }
             else
             {
-                w.WriteNull("refusal_code"u8);
-                w.WriteNull("refusal_message"u8);
-                w.WriteNull("refusal_item_id"u8);
+                w.WriteNull(Names.RefusalCode);
+                w.WriteNull(Names.RefusalMessage);
+                w.WriteNull(Names.RefusalItemId);
             }
 
-            WriteTimestamp(w, "ingested_at"u8, ingestedAt);
-            w.WriteString("source_transport"u8, source.Transport);
-            if (source.Topic is null) w.WriteNull("source_topic"u8); else w.WriteString("source_topic"u8, source.Topic);
-            if (source.MessageId is null) w.WriteNull("source_message_id"u8); else w.WriteString("source_message_id"u8, source.MessageId);
+            WriteTimestamp(w, Names.IngestedAt, ingestedAt);
+            w.WriteString(Names.SourceTransport, source.Transport);
+            if (source.Topic is null) w.WriteNull(Names.SourceTopic); else w.WriteString(Names.SourceTopic, source.Topic);
+            if (source.MessageId is null) w.WriteNull(Names.SourceMessageId); else w.WriteString(Names.SourceMessageId, source.MessageId);
             w.WriteEndObject();
             w.Flush();
         }
@@ -158,7 +219,7 @@ public static class AnalyticsRow
     private static void WriteLines(Utf8JsonWriter w, JsonElement lines, bool refused)
     {
         long itemCount = 0;
-        w.WriteStartArray("lines"u8);
+        w.WriteStartArray(Names.Lines);
         var number = 0;
         foreach (var element in lines.EnumerateArray())
         {
@@ -166,33 +227,33 @@ public static class AnalyticsRow
             LineFields.Read(element, ref line);
             number++;
             w.WriteStartObject();
-            w.WriteNumber("line_number"u8, refused ? number : line.Get(LineField.LineNumber).GetInt64());
-            w.WriteNumber("item_id"u8, line.Get(LineField.ItemId).GetInt64());
-            WriteNullableString(w, "title"u8, line.Get(LineField.Title));
-            WriteNullableString(w, "media_type"u8, line.Get(LineField.MediaType));
-            WriteNullableString(w, "genre"u8, line.Get(LineField.Genre));
+            w.WriteNumber(Names.LineNumber, refused ? number : line.Get(LineField.LineNumber).GetInt64());
+            w.WriteNumber(Names.ItemId, line.Get(LineField.ItemId).GetInt64());
+            WriteNullableString(w, Names.Title, line.Get(LineField.Title));
+            WriteNullableString(w, Names.MediaType, line.Get(LineField.MediaType));
+            WriteNullableString(w, Names.Genre, line.Get(LineField.Genre));
             var quantity = line.Get(LineField.Quantity).GetInt64();
             itemCount += quantity;
-            w.WriteNumber("quantity"u8, quantity);
+            w.WriteNumber(Names.Quantity, quantity);
             if (refused)
             {
-                w.WriteNull("unit_price"u8);
-                w.WriteNull("discount"u8);
-                w.WriteNull("line_total"u8);
-                w.WriteNull("daily_price"u8);
+                w.WriteNull(Names.UnitPrice);
+                w.WriteNull(Names.Discount);
+                w.WriteNull(Names.LineTotal);
+                w.WriteNull(Names.DailyPrice);
             }
             else
             {
-                WriteMoney(w, "unit_price"u8, line.Get(LineField.UnitPrice));
-                WriteMoney(w, "discount"u8, line.Get(LineField.Discount));
-                WriteMoney(w, "line_total"u8, line.Get(LineField.LineTotal));
-                WriteMoney(w, "daily_price"u8, line.Get(LineField.DailyPrice));
+                WriteMoney(w, Names.UnitPrice, line.Get(LineField.UnitPrice));
+                WriteMoney(w, Names.Discount, line.Get(LineField.Discount));
+                WriteMoney(w, Names.LineTotal, line.Get(LineField.LineTotal));
+                WriteMoney(w, Names.DailyPrice, line.Get(LineField.DailyPrice));
             }
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteNumber("line_count"u8, number);
-        w.WriteNumber("item_count"u8, itemCount);
+        w.WriteNumber(Names.LineCount, number);
+        w.WriteNumber(Names.ItemCount, itemCount);
     }
 
     private static void WriteRentalAndReturn(Utf8JsonWriter w, string type, ref JsonSlots data)
@@ -224,46 +285,50 @@ public static class AnalyticsRow
                 days = data.Get(DataField.Days);
                 break;
         }
-        WriteNullableString(w, "rental_id"u8, rentalId);
-        WriteNullableInt(w, "rental_days"u8, days);
-        WriteNullableString(w, "rental_start_date"u8, startDate);
-        WriteNullableString(w, "rental_due_date"u8, dueDate);
-        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "rental_started_at"u8, startedAt.GetDateTimeOffset());
-        else w.WriteNull("rental_started_at"u8);
-        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, "returned_at"u8, returnedAt.GetDateTimeOffset());
-        else w.WriteNull("returned_at"u8);
-        WriteNullableInt(w, "late_days"u8, lateDays);
-        WriteMoney(w, "late_fee"u8, lateFee);
-        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean("late_fee_paid"u8, feePaid.GetBoolean());
-        else w.WriteNull("late_fee_paid"u8);
+        WriteNullableString(w, Names.RentalId, rentalId);
+        WriteNullableInt(w, Names.RentalDays, days);
+        WriteNullableString(w, Names.RentalStartDate, startDate);
+        WriteNullableString(w, Names.RentalDueDate, dueDate);
+        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, Names.RentalStartedAt, startedAt.GetDateTimeOffset());
+        else w.WriteNull(Names.RentalStartedAt);
+        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, Names.ReturnedAt, returnedAt.GetDateTimeOffset());
+        else w.WriteNull(Names.ReturnedAt);
+        WriteNullableInt(w, Names.LateDays, lateDays);
+        WriteMoney(w, Names.LateFee, lateFee);
+        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean(Names.LateFeePaid, feePaid.GetBoolean());
+        else w.WriteNull(Names.LateFeePaid);
     }
 
-    private static void WriteNullableString(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
+    private static void WriteNullableString(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String) Copy(w, name, value);
         else w.WriteNull(name);
     }
 
-    private static void WriteNullableInt(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
+    private static void WriteNullableInt(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Number) w.WriteNumber(name, value.GetInt64());
         else w.WriteNull(name);
     }
 
     /// <summary>NUMERIC as an exact decimal string with two places: no binary floating point between till and warehouse.</summary>
-    private static void WriteMoney(Utf8JsonWriter w, ReadOnlySpan<byte> name, JsonElement value)
+    private static void WriteMoney(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Number)
         {
             w.WriteNull(name);
             return;
         }
-        Span<byte> buffer = stackalloc byte[40];
-        if (!TryMoneyText(JsonMarshal.GetRawUtf8Value(value), buffer, out var n))
+        // Digits and a point between quotes, nothing to escape: written as the raw JSON string it is.
+        Span<byte> buffer = stackalloc byte[42];
+        buffer[0] = (byte)'"';
+        if (!TryMoneyText(JsonMarshal.GetRawUtf8Value(value), buffer[1..], out var n))
         {
-            value.GetDecimal().TryFormat(buffer, out n, "F2", CultureInfo.InvariantCulture);
+            value.GetDecimal().TryFormat(buffer[1..], out n, "F2", CultureInfo.InvariantCulture);
         }
-        w.WriteString(name, buffer[..n]);
+        buffer[n + 1] = (byte)'"';
+        w.WritePropertyName(name);
+        w.WriteRawValue(buffer[..(n + 2)], skipInputValidation: true);
     }
 
     /// <summary>
@@ -287,11 +352,15 @@ public static class AnalyticsRow
         return true;
     }
 
-    private static void WriteTimestamp(Utf8JsonWriter w, ReadOnlySpan<byte> name, DateTimeOffset value)
+    private static void WriteTimestamp(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset value)
     {
-        Span<byte> buffer = stackalloc byte[27];
-        FormatTimestamp(value, buffer);
-        w.WriteString(name, buffer);
+        // As with money: ASCII digits and separators between quotes, written raw.
+        Span<byte> buffer = stackalloc byte[29];
+        buffer[0] = (byte)'"';
+        FormatTimestamp(value, buffer[1..28]);
+        buffer[28] = (byte)'"';
+        w.WritePropertyName(name);
+        w.WriteRawValue(buffer, skipInputValidation: true);
     }
 
     /// <summary>
