@@ -397,6 +397,8 @@ public sealed partial class TrafficMixTests
         var clock = Mixes.Clock();
         using var mix = Mixes.Create(malformedShare: 0, time: clock);
         int rentals = 0, rentalsByWalkedAway = 0, salesByWalkedAway = 0;
+        var payers = new HashSet<int>();
+        var owing = new HashSet<int>();
 
         for (var i = 0; i < 6 * Draws; i++)
         {
@@ -408,9 +410,16 @@ public sealed partial class TrafficMixTests
                 else if (request.Kind == TrafficKind.Sale) salesByWalkedAway++;
             }
             if (request.Kind == TrafficKind.Rental) rentals++;
-            mix.Report(request, 201, clock.GetUtcNow(), request.Kind == TrafficKind.Return && Mixes.LeavesLateFeeOwed(request));
+            if (request.Kind == TrafficKind.LateFeePayment) payers.Add(request.CustomerId!.Value);
+            var owes = request.Kind == TrafficKind.Return && Mixes.LeavesLateFeeOwed(request);
+            if (owes) owing.Add(request.CustomerId!.Value);
+            mix.Report(request, 201, clock.GetUtcNow(), owes);
         }
 
+        // Never paying is the customer's trait (a tenth of them), not a draw per fee: no one both pays and walks away.
+        var walkedAway = owing.Where(mix.HasWalkedAway).ToList();
+        Assert.Empty(walkedAway.Intersect(payers));
+        Assert.InRange(walkedAway.Count / (double)owing.Count, 0.03, 0.2);
         // A rental by one of them only when every one of the draws for it was one of them: rare with a few dozen.
         Assert.InRange(mix.CustomersWhoWalkedAway, 10, 500);
         Assert.InRange(rentalsByWalkedAway, 0, rentals / 100);
