@@ -51,7 +51,7 @@ public sealed class TrafficMix : IDisposable
     /// <summary>
     /// The share of customers who never pay a late fee: one of them walks away from the first fee they owe. Who they
     /// are is a trait of the customer, drawn once per seed, not a draw per fee: with a draw per fee, the regulars, who
-    /// rent most and so owe most, had all walked away from some fee within minutes at the bench's rates.
+    /// rent most and so owe most, one by one walked away from some fee, and the refused rentals grew through every run.
     /// </summary>
     private const double NonPayerShare = 0.1;
     /// <summary>

@@ -109,10 +109,13 @@ public static class AnalyticsRow
     /// Copies a value's JSON text as it is in the event (the parser checked it): no string decoded, re-escaped and
     /// re-encoded. The text may keep the producer's escapes (<c>\u00E3</c> or <c>ã</c>); both are the same JSON string.
     /// </summary>
-    private static void Copy(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
+    private static void Copy(Utf8JsonWriter w, JsonEncodedText name, JsonElement value) => WriteRaw(w, name, JsonMarshal.GetRawUtf8Value(value));
+
+    /// <summary>A property whose value is JSON text this code made or the parser checked: written as it is.</summary>
+    private static void WriteRaw(Utf8JsonWriter w, JsonEncodedText name, ReadOnlySpan<byte> json)
     {
         w.WritePropertyName(name);
-        w.WriteRawValue(JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
+        w.WriteRawValue(json, skipInputValidation: true);
     }
 
     /// <summary>Writes one NDJSON line (terminated by '\n') for a valid event.</summary>
@@ -327,8 +330,7 @@ public static class AnalyticsRow
             value.GetDecimal().TryFormat(buffer[1..], out n, "F2", CultureInfo.InvariantCulture);
         }
         buffer[n + 1] = (byte)'"';
-        w.WritePropertyName(name);
-        w.WriteRawValue(buffer[..(n + 2)], skipInputValidation: true);
+        WriteRaw(w, name, buffer[..(n + 2)]);
     }
 
     /// <summary>
@@ -359,8 +361,7 @@ public static class AnalyticsRow
         buffer[0] = (byte)'"';
         FormatTimestamp(value, buffer[1..28]);
         buffer[28] = (byte)'"';
-        w.WritePropertyName(name);
-        w.WriteRawValue(buffer, skipInputValidation: true);
+        WriteRaw(w, name, buffer);
     }
 
     /// <summary>
