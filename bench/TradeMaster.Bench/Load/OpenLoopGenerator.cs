@@ -61,6 +61,9 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
+    /// <summary>The measured window's answers by the second they were due in: where in the run the slow ones were.</summary>
+    public LatencyBySecond BySecond { get; } = new((int)Math.Ceiling(settings.Duration.TotalSeconds));
+
     public ConcurrentDictionary<string, long> RefusalsByCode { get; } = new();
     public ConcurrentDictionary<string, long> ErrorsByKind { get; } = new();
 
@@ -165,7 +168,7 @@ public sealed class OpenLoopGenerator : IDisposable
                 if (cpu is not null) cpuAtWindowStart = cpu();
             }
             if (measured) result.Intended++;
-            _ = SendAsync(request, mix, intended, measured, windowEnd, result, e =>
+            _ = SendAsync(request, mix, intended, measured, windowStart, windowEnd, result, e =>
             {
                 if (e is not null) Interlocked.CompareExchange(ref fault, ExceptionDispatchInfo.Capture(e), null);
                 gate.Release();
@@ -189,7 +192,8 @@ public sealed class OpenLoopGenerator : IDisposable
     }
 
     /// <param name="done">Called once, last, with the exception the request failed with that is not the server's (a bench bug), or null.</param>
-    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowEnd, LoadResult result, Action<Exception?> done)
+    private async Task SendAsync(SimulatedRequest request, TrafficMix mix, long intended, bool measured, long windowStart, long windowEnd,
+        LoadResult result, Action<Exception?> done)
     {
         Exception? fault = null;
         try
@@ -222,7 +226,9 @@ public sealed class OpenLoopGenerator : IDisposable
             if (!measured) return;
             if (ledgerAnswer)
             {
-                result.Latency.RecordValue(Math.Max(1, (long)((end - intended) * 1_000_000.0 / Stopwatch.Frequency)));
+                var micros = Math.Max(1, (long)((end - intended) * 1_000_000.0 / Stopwatch.Frequency));
+                result.Latency.RecordValue(micros);
+                result.BySecond.Record((int)((intended - windowStart) / Stopwatch.Frequency), micros);
                 if (status == 201) Interlocked.Increment(ref result.Accepted);
                 else
                 {
@@ -306,4 +312,35 @@ public sealed class OpenLoopGenerator : IDisposable
             return (null, null);
         }
     }
+}
+
+/// <summary>
+/// Per second of the window (by due time): answers, answers slower than <see cref="SlowMicros"/>, the slowest. A p99
+/// over target from a few stalled seconds reads differently from one spread over the whole run.
+/// </summary>
+public sealed class LatencyBySecond(int seconds)
+{
+    public const long SlowMicros = 50_000;
+
+    private readonly long[] _count = new long[seconds];
+    private readonly long[] _slow = new long[seconds];
+    private readonly long[] _max = new long[seconds];
+
+    public int Seconds => _count.Length;
+
+    public void Record(int second, long micros)
+    {
+        if ((uint)second >= (uint)_count.Length) return;
+        Interlocked.Increment(ref _count[second]);
+        if (micros > SlowMicros) Interlocked.Increment(ref _slow[second]);
+        var max = Volatile.Read(ref _max[second]);
+        while (micros > max)
+        {
+            var seen = Interlocked.CompareExchange(ref _max[second], micros, max);
+            if (seen == max) break;
+            max = seen;
+        }
+    }
+
+    public (int Second, long Count, long Slow, long MaxMicros) At(int second) => (second, _count[second], _slow[second], _max[second]);
 }

@@ -33,7 +33,22 @@ public static class Tables
             var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             AnsiConsole.MarkupLine(Markup.Escape(
                 $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}{Jit(r)}"));
+            AnsiConsole.MarkupLine(Markup.Escape($"  {r.Label}: {SlowSeconds(r.BySecond)}"));
         }
+    }
+
+    /// <summary>How the answers slower than 50 ms spread over the window's seconds, and the five worst seconds.</summary>
+    private static string SlowSeconds(LatencyBySecond bySecond)
+    {
+        var seconds = Enumerable.Range(0, bySecond.Seconds).Select(bySecond.At).ToList();
+        var slow = seconds.Sum(s => s.Slow);
+        var total = seconds.Sum(s => s.Count);
+        if (total == 0) return "no answers in the window";
+        var worst = seconds.Where(s => s.Slow > 0).OrderByDescending(s => s.Slow).Take(5)
+            .Select(s => $"{s.Second} s: {s.Slow:N0} of {s.Count:N0}, max {s.MaxMicros / 1000.0:F0} ms");
+        var withSlow = seconds.Count(s => s.Slow > 0);
+        return $"answers over {LatencyBySecond.SlowMicros / 1000} ms: {slow:N0} of {total:N0} ({slow * 100.0 / total:F1}%), due in {withSlow} of {bySecond.Seconds} seconds" +
+            (withSlow == 0 ? "" : $"; worst seconds (from the window's start): {string.Join("; ", worst)}");
     }
 
     private static string Malformed(LoadResult r) => r.MalformedRefused + r.MalformedDelivered == 0 ? "" :
