@@ -47,14 +47,15 @@ public static class DatabaseServiceCollectionExtensions
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
         builder.NoResetOnClose = true;
-        if (builder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
-        {
-            builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan".Trim();
-        }
-        if (builder.Options?.Contains("random_page_cost", StringComparison.Ordinal) != true)
-        {
-            builder.Options = $"{builder.Options} -c random_page_cost=1.1".Trim();
-        }
+        SetUnlessGiven(builder, "plan_cache_mode", "force_generic_plan");
+        SetUnlessGiven(builder, "random_page_cost", "1.1");
         return builder.ConnectionString;
+    }
+
+    /// <summary>Adds a server setting to the connection's options, unless the connection string sets it already.</summary>
+    private static void SetUnlessGiven(NpgsqlConnectionStringBuilder builder, string setting, string value)
+    {
+        if (builder.Options?.Contains(setting, StringComparison.Ordinal) == true) return;
+        builder.Options = $"{builder.Options} -c {setting}={value}".Trim();
     }
 }
