@@ -79,7 +79,11 @@ public sealed class FastPathTests
     [InlineData("""{"n": 52998224725}""", true)]
     [InlineData("""[529982247.25, -52998224725, 5.2998224725e10, 52998224726]""", false)]
     [InlineData("""{"a": "say \"529.982.247-25\""}""", true)]
-    [InlineData("""{"a": "S\u00E3o Paulo \u0028 \"quoted\" \\"}""", true)]
+    [InlineData("""{"a": "S\u00E3o Paulo \u0028 \"quoted\" \\"}""", false)] // a '(' but no digit and no '@': nothing to find
+    [InlineData("""{"a": "(11) 9876\u0035-4321"}""", true)]
+    [InlineData("""{"a": "\u0035\u00329982247\u00325"}""", true)]
+    [InlineData("""{"a": "joao\u0040example.com"}""", true)]
+    [InlineData("""{"a": "S\u00E3o Paulo 1234567 \u00E3"}""", false)]
     [InlineData("""{"a": "S\u00E3o Paulo", "b": "\"quoted\" \\ 0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"}""", false)]
     public void PersonalDataPrecheck_Text_FindsNamesNumbersAndEscapedStrings(string json, bool mayHold)
     {
@@ -118,6 +122,124 @@ public sealed class FastPathTests
         }
         Assert.True(flagged > 300, $"only {flagged} mutated events held personal data");
     }
+
+    [Fact]
+    public void Validator_MutatedEvents_ReportsThePersonalDataTheReportingPassReports()
+    {
+        // Through the whole validator, where the schema walk does the data's pre-check: what it calls clean
+        // (schema-valid events, the walk's verdict) must be clean to the reporting pass too.
+        var random = new Random(11);
+        var samples = SampleEvents.AllValid().ToList();
+        int flaggedValid = 0, cleanValid = 0;
+        for (var i = 0; i < 4_000; i++)
+        {
+            var e = JsonNode.Parse(samples[random.Next(samples.Count)].ToJsonString())!.AsObject();
+            if (random.Next(4) != 0) Mutate(e, random, i);
+            var bytes = Encoding.UTF8.GetBytes(random.Next(2) == 0 ? e.ToJsonString() : e.ToJsonString(Relaxed));
+            using var doc = JsonDocument.Parse(bytes);
+            var reported = new List<ValidationError>();
+            PersonalData.Report(doc.RootElement, "$", reported);
+            using var validated = Validation.Validator.Validate(bytes, null);
+            Assert.Equal(reported, validated.Errors.Where(x => x.Code.StartsWith("personal_data", StringComparison.Ordinal)));
+            var schemaValid = e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && EventTypes.All.Contains(type)
+                && doc.RootElement.TryGetProperty("data", out var data) && Validation.Schemas.IsValidByFastPath(type, data) == true;
+            if (schemaValid && reported.Count > 0) flaggedValid++;
+            if (schemaValid && reported.Count == 0) cleanValid++;
+        }
+        // Both verdicts of the walk are exercised: personal data where the schema allows free text, and clean events.
+        Assert.True(flaggedValid > 100, $"only {flaggedValid} schema-valid events held personal data");
+        Assert.True(cleanValid > 1_000, $"only {cleanValid} schema-valid events were clean");
+    }
+
+    [Fact]
+    public void CanonicalUuidsDatesAndTimestamps_AreCleanToThePersonalDataPrecheck()
+    {
+        // The schema walk calls these clean without scanning them (FastSchema.StringValid): they must be.
+        var random = new Random(5);
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < 50_000; i++)
+        {
+            // Hex digits drawn mostly from 0-9, so groups of digits (and eleven-digit runs) are common.
+            random.NextBytes(bytes);
+            var uuid = string.Concat(new Guid(bytes).ToString("D").Select(c => c == '-' || random.Next(3) == 0 ? c : random.Next(4) == 0 ? char.ToUpperInvariant(c) : (char)('0' + random.Next(10))));
+            var date = new DateOnly(random.Next(1, 10_000), random.Next(1, 13), 1).AddDays(random.Next(28));
+            var fraction = random.Next(8);
+            var timestamp = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+                + $"T{random.Next(24):D2}:{random.Next(60):D2}:{random.Next(60):D2}"
+                + (fraction == 0 ? "" : "." + string.Concat(Enumerable.Range(0, fraction).Select(_ => (char)('0' + random.Next(10)))))
+                + (random.Next(2) == 0 ? "Z" : "+00:00");
+            foreach (var text in new[] { uuid, date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), timestamp })
+            {
+                var ascii = Encoding.ASCII.GetBytes(text);
+                Assert.True(System.Buffers.Text.Utf8Parser.TryParse(ascii, out Guid _, out var n, 'D') && n == ascii.Length
+                    || CanonicalText.TryParseDate(ascii, out _) || CanonicalText.IsUtcTimestamp(ascii), text);
+                Assert.False(PersonalData.StringMayHold(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(text))), text);
+                var errors = new List<ValidationError>();
+                PersonalData.ScanText(text, "$", errors);
+                Assert.Empty(errors);
+            }
+        }
+    }
+
+    [Fact]
+    public void FastSchema_PersonalDataOnTheWay_NeverCallsCleanWhatTheReportingPassFinds()
+    {
+        // The constructs the contracts do not use (yet): additional properties, objects and arrays without a schema
+        // for their members, a 'true' schema, anyOf/oneOf/allOf, an enum with a value that looks like personal data.
+        using var schemaDoc = JsonDocument.Parse("""
+            {
+              "type": "object",
+              "properties": {
+                "id": { "type": "string", "format": "uuid" },
+                "day": { "type": "string", "format": "date" },
+                "kind": { "enum": ["sale", "(11) 98765-4321"] },
+                "free": true,
+                "bag": { "type": "object" },
+                "list": { "type": "array" },
+                "notes": { "type": "array", "items": { "type": "string" } },
+                "either": { "anyOf": [ { "type": "integer" }, { "type": "string", "maxLength": 40 } ] },
+                "one": { "oneOf": [ { "type": "number", "maximum": 10 }, { "type": "object", "properties": { "t": { "type": "string" } }, "additionalProperties": false } ] },
+                "all": { "allOf": [ { "type": "string" }, { "minLength": 1 } ] }
+              },
+              "required": ["id"]
+            }
+            """);
+        var schema = FastSchema.Compile(schemaDoc.RootElement);
+        var random = new Random(3);
+        string[] names = ["id", "day", "kind", "free", "bag", "list", "notes", "either", "one", "all", "note", "cpf", "e_mail", "telefone", "x"];
+        int valid = 0, flagged = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var o = new JsonObject { ["id"] = Guid.NewGuid().ToString() };
+            for (var k = random.Next(6); k > 0; k--) o[names[random.Next(names.Length)]] = RandomValue(random, depth: 0);
+            if (random.Next(5) == 0) o["kind"] = random.Next(2) == 0 ? "sale" : "(11) 98765-4321";
+            if (random.Next(5) == 0) o["day"] = "2025-03-01";
+            var json = random.Next(2) == 0 ? o.ToJsonString() : o.ToJsonString(Relaxed);
+            using var doc = JsonDocument.Parse(json);
+            var mayHold = false;
+            if (!schema.IsValid(doc.RootElement, ref mayHold)) continue;
+            valid++;
+            var reported = new List<ValidationError>();
+            PersonalData.Report(doc.RootElement, "$", reported);
+            if (reported.Count > 0)
+            {
+                flagged++;
+                Assert.True(mayHold, $"The walk called clean what the reporting pass found ({string.Join(",", reported.Select(r => r.Code + " " + r.Path))}) in {json}");
+            }
+        }
+        Assert.True(valid > 5_000, $"only {valid} valid documents");
+        Assert.True(flagged > 1_000, $"only {flagged} valid documents held personal data");
+    }
+
+    private static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 1 ? 4 : 7) switch
+    {
+        0 => JsonValue.Create(random.Next(3) == 0 ? 52998224725L : random.NextInt64(0, 100_000_000_000)),
+        1 => JsonValue.Create(random.Next(12)),
+        2 or 3 => JsonValue.Create(RandomText(random)),
+        4 => new JsonArray([.. Enumerable.Range(0, random.Next(3)).Select(_ => RandomValue(random, depth + 1))]),
+        5 => new JsonObject { [random.Next(3) == 0 ? "cpf" : "t"] = RandomValue(random, depth + 1) },
+        _ => null,
+    };
 
     private static void Mutate(JsonObject e, Random random, int seed)
     {

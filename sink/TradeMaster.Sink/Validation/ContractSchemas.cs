@@ -61,11 +61,18 @@ public sealed class ContractSchemas
     public bool HasFastPath(string type) => _byType.TryGetValue(type, out var e) && e.Fast is not null;
 
     /// <summary>Adds the structural errors of <paramref name="data"/> (the CloudEvent's data) for a known type.</summary>
-    public void Validate(string type, JsonElement data, List<ValidationError> errors)
+    /// <returns>
+    /// Whether the fast path found the data valid, and so gave all of it the personal-data pre-check
+    /// (<paramref name="mayHoldPersonalData"/> is then that verdict; see <see cref="FastSchema"/>).
+    /// </returns>
+    public bool Validate(string type, JsonElement data, List<ValidationError> errors, out bool mayHoldPersonalData)
     {
         var entry = _byType[type];
-        if (entry.Fast is not null && entry.Fast.IsValid(data)) return;
+        mayHoldPersonalData = false;
+        if (entry.Fast is not null && entry.Fast.IsValid(data, ref mayHoldPersonalData)) return true;
+        mayHoldPersonalData = true;
         ValidateWithAuthority(entry, data, errors);
+        return false;
     }
 
     /// <summary>NJsonSchema (with the sink's checks of what it gets wrong) alone, for tests that compare it with the fast path.</summary>

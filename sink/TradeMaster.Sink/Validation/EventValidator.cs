@@ -133,6 +133,7 @@ public sealed class EventValidator
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$.time", "time must be an RFC 3339 timestamp."));
         }
         var data = envelope.Get(EnvelopeField.Data);
+        (JsonElement Value, bool MayHold)? prechecked = null;
         if (data.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$.data",
@@ -141,13 +142,18 @@ public sealed class EventValidator
         else if (knownType is not null)
         {
             var schemaErrors = new List<ValidationError>();
-            _schemas.Validate(knownType, data, schemaErrors);
+            if (_schemas.Validate(knownType, data, schemaErrors, out var dataMayHold))
+            {
+                // The schema walk gave data the personal-data pre-check on the way: only the envelope around it is
+                // left to scan.
+                prechecked = (data, dataMayHold);
+            }
             var ruleErrors = new List<ValidationError>();
             _rules.Check(knownType, data, _time.GetUtcNow(), ruleErrors);
             Merge(schemaErrors, ruleErrors, errors);
         }
 
-        PersonalData.Scan(body.Span, root, "$", errors);
+        PersonalData.Scan(body.Span, root, prechecked, "$", errors);
         return new ValidatedMessage(document, id, type, errors);
     }
 

@@ -14,6 +14,15 @@ namespace TradeMaster.Sink.Validation;
 /// it runs whenever this says "invalid" (to produce the errors) and a differential test keeps the two verdicts
 /// equal on the test corpus. Only the draft-07 keywords the contracts use are supported; a schema using any other
 /// keyword fails to compile, and the sink then runs NJsonSchema on every event of that type.
+/// <para>
+/// The walk also does <see cref="PersonalData.MayHoldAny"/>'s work for the value it checks, so the sink need not
+/// scan those bytes again: a walk that answers "valid" has given every name, string and number below the value
+/// that pre-check's verdict, or known it clean without looking (a name the schema describes, a string equal to
+/// one of the schema's clean enum values, a uuid, date or date-time in the canonical form, none of which can hold
+/// what the pre-check looks for). What a schema does not describe (an additional property, an object or array
+/// without a schema for its members) is handed to the pre-check whole. A walk that answers "invalid" promises
+/// nothing: the caller scans everything.
+/// </para>
 /// </summary>
 internal sealed class FastSchema
 {
@@ -44,7 +53,10 @@ internal sealed class FastSchema
     private ulong _requiredMask;
     private byte[][] _requiredElsewhere = [];
 
-    private sealed record Property(FastSchema Schema, ulong RequiredBit);
+    private sealed record Property(FastSchema Schema, ulong RequiredBit, bool ForbiddenName);
+
+    // Every value of the enum (or the const) is clean to the personal-data pre-check.
+    private bool _enumClean;
     private bool _additionalProperties = true;
     private FastSchema? _items;
     private int? _minItems, _maxItems, _minLength, _maxLength;
@@ -77,7 +89,7 @@ internal sealed class FastSchema
                 case "const": s._enum = [v.Clone()]; break;
                 case "required": s._required = [.. v.EnumerateArray().Select(e => e.GetString()!).Distinct(StringComparer.Ordinal)]; break;
                 case "properties":
-                    s._properties = v.EnumerateObject().ToDictionary(p => p.Name, p => new Property(Compile(p.Value, root), 0), StringComparer.Ordinal);
+                    s._properties = v.EnumerateObject().ToDictionary(p => p.Name, p => new Property(Compile(p.Value, root), 0, PersonalData.IsForbiddenName(p.Name)), StringComparer.Ordinal);
                     break;
                 case "additionalProperties":
                     s._additionalProperties = v.ValueKind switch
@@ -138,6 +150,7 @@ internal sealed class FastSchema
         {
             s._enumUtf8 = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(c.GetString()!) : null)];
             s._enumNumbers = [.. s._enum.Select(c => c.ValueKind == JsonValueKind.Number ? c.GetDecimal() : (decimal?)null)];
+            s._enumClean = s._enum.All(c => !PersonalData.MayHoldAny(Encoding.UTF8.GetBytes(c.GetRawText())));
         }
         return s;
     }
@@ -174,19 +187,29 @@ internal sealed class FastSchema
 
     public bool IsValid(JsonElement e)
     {
+        var mayHoldPersonalData = false;
+        return IsValid(e, ref mayHoldPersonalData);
+    }
+
+    /// <param name="mayHoldPersonalData">Set when something below <paramref name="e"/> may hold personal data
+    /// (see the class); meaningful only when the answer is true.</param>
+    public bool IsValid(JsonElement e, ref bool mayHoldPersonalData)
+    {
+        var textClean = false;
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                if ((_types & Kinds.Object) == 0 || !ObjectValid(e)) return false;
+                if ((_types & Kinds.Object) == 0 || !ObjectValid(e, ref mayHoldPersonalData)) return false;
                 break;
             case JsonValueKind.Array:
-                if ((_types & Kinds.Array) == 0 || !ArrayValid(e)) return false;
+                if ((_types & Kinds.Array) == 0 || !ArrayValid(e, ref mayHoldPersonalData)) return false;
                 break;
             case JsonValueKind.String:
-                if ((_types & Kinds.String) == 0 || !StringValid(e)) return false;
+                if ((_types & Kinds.String) == 0 || !StringValid(e, out textClean)) return false;
                 break;
             case JsonValueKind.Number:
                 if (!NumberValid(e)) return false;
+                mayHoldPersonalData = mayHoldPersonalData || PersonalData.NumberMayHold(JsonMarshal.GetRawUtf8Value(e));
                 break;
             case JsonValueKind.True or JsonValueKind.False:
                 if ((_types & Kinds.Boolean) == 0) return false;
@@ -197,21 +220,29 @@ internal sealed class FastSchema
             default:
                 return false;
         }
-        if (_enum is not null && !InEnum(e)) return false;
+        if (_enum is not null)
+        {
+            if (!InEnum(e)) return false;
+            textClean |= _enumClean;
+        }
+        if (e.ValueKind == JsonValueKind.String && !textClean)
+        {
+            mayHoldPersonalData = mayHoldPersonalData || PersonalData.StringMayHold(JsonMarshal.GetRawUtf8Value(e));
+        }
         if (_allOf is not null)
         {
-            foreach (var s in _allOf) if (!s.IsValid(e)) return false;
+            foreach (var s in _allOf) if (!s.IsValid(e, ref mayHoldPersonalData)) return false;
         }
         if (_anyOf is not null)
         {
             var any = false;
-            foreach (var s in _anyOf) if (s.IsValid(e)) { any = true; break; }
+            foreach (var s in _anyOf) if (s.IsValid(e, ref mayHoldPersonalData)) { any = true; break; }
             if (!any) return false;
         }
         if (_oneOf is not null)
         {
             var matches = 0;
-            foreach (var s in _oneOf) if (s.IsValid(e)) matches++;
+            foreach (var s in _oneOf) if (s.IsValid(e, ref mayHoldPersonalData)) matches++;
             if (matches != 1) return false;
         }
         return true;
@@ -254,25 +285,35 @@ internal sealed class FastSchema
         return false;
     }
 
-    private bool ObjectValid(JsonElement e)
+    private bool ObjectValid(JsonElement e, ref bool mayHoldPersonalData)
     {
         foreach (var name in _requiredElsewhere)
         {
             if (!e.TryGetProperty(name, out _)) return false;
         }
-        if (_properties is null) return _additionalProperties;
+        if (_properties is null)
+        {
+            if (!_additionalProperties) return false;
+            mayHoldPersonalData = mayHoldPersonalData || PersonalData.MayHoldAny(JsonMarshal.GetRawUtf8Value(e));
+            return true;
+        }
         var seen = 0UL;
         var next = 0;
         foreach (var p in e.EnumerateObject())
         {
             if (FindProperty(p, ref next) is { } child)
             {
-                if (!child.Schema.IsValid(p.Value)) return false;
+                if (!child.Schema.IsValid(p.Value, ref mayHoldPersonalData)) return false;
                 seen |= child.RequiredBit;
+                mayHoldPersonalData |= child.ForbiddenName;
             }
             else if (!_additionalProperties)
             {
                 return false;
+            }
+            else
+            {
+                mayHoldPersonalData = mayHoldPersonalData || PersonalData.IsForbiddenName(p) || PersonalData.MayHoldAny(JsonMarshal.GetRawUtf8Value(p.Value));
             }
         }
         return (seen & _requiredMask) == _requiredMask;
@@ -298,20 +339,28 @@ internal sealed class FastSchema
         return null;
     }
 
-    private bool ArrayValid(JsonElement e)
+    private bool ArrayValid(JsonElement e, ref bool mayHoldPersonalData)
     {
         var n = e.GetArrayLength();
         if (n < _minItems || n > _maxItems) return false;
-        if (_items is null) return true;
+        if (_items is null)
+        {
+            mayHoldPersonalData = mayHoldPersonalData || PersonalData.MayHoldAny(JsonMarshal.GetRawUtf8Value(e));
+            return true;
+        }
         foreach (var item in e.EnumerateArray())
         {
-            if (!_items.IsValid(item)) return false;
+            if (!_items.IsValid(item, ref mayHoldPersonalData)) return false;
         }
         return true;
     }
 
-    private bool StringValid(JsonElement e)
+    /// <param name="canonical">Set when the text is a uuid, date or date-time in the canonical form, which the
+    /// personal-data pre-check always finds clean: no '@', '(', ')', "+55", "ddd.ddd.", no run of exactly eleven
+    /// digits, no "digit, hyphen, four digits" ending a number (a test keeps that so).</param>
+    private bool StringValid(JsonElement e, out bool canonical)
     {
+        canonical = false;
         if (_minLength is null && _maxLength is null && _pattern is null && _format is null) return true;
         // Short text (every well-formed event's ids, dates, codes, names) is checked on its UTF-8 bytes or a stack
         // copy; anything else is decoded into a string as before.
@@ -324,7 +373,8 @@ internal sealed class FastSchema
             // answered on the bytes; a format they do not recognise gets the parsers' verdict below.
             var length = ascii ? text.Length : Encoding.UTF8.GetCharCount(text);
             if (length < _minLength || length > _maxLength) return false;
-            if (_format is null || CanonicalFormat(text)) return true;
+            if (_format is null) return true;
+            if (CanonicalFormat(text)) return canonical = true;
         }
         if (!ascii) return StringValid(e.GetString(), []);
         Span<char> chars = stackalloc char[text.Length];

@@ -48,8 +48,21 @@ internal static partial class PersonalData
     /// document, answers "clean" for nearly every message; only when it finds something that could be personal
     /// data does the reporting pass (which spells out paths and runs the regexes) look again.
     /// </summary>
-    public static void Scan(ReadOnlySpan<byte> json, JsonElement root, string path, List<ValidationError> errors)
+    public static void Scan(ReadOnlySpan<byte> json, JsonElement root, string path, List<ValidationError> errors) =>
+        Scan(json, root, null, path, errors);
+
+    /// <param name="prechecked">A value inside <paramref name="root"/> whose text the caller already gave the
+    /// pre-check (the schema walk does: <see cref="FastSchema"/>), with that verdict: only the text around it is
+    /// scanned here. The reporting pass, when it runs, still visits everything.</param>
+    public static void Scan(ReadOnlySpan<byte> json, JsonElement root, (JsonElement Value, bool MayHold)? prechecked, string path, List<ValidationError> errors)
     {
+        if (prechecked is { } known && json.Overlaps(JsonMarshal.GetRawUtf8Value(known.Value), out var start)
+            && start >= 0 && start + JsonMarshal.GetRawUtf8Value(known.Value).Length is var end && end <= json.Length)
+        {
+            // The value's text is whole tokens, so the text before and after it is too.
+            if (known.MayHold || MayHoldAny(json[..start]) || MayHoldAny(json[end..])) Report(root, path, errors);
+            return;
+        }
         if (MayHoldAny(json)) Report(root, path, errors);
     }
 
@@ -80,10 +93,7 @@ internal static partial class PersonalData
             {
                 var length = json[i..].IndexOfAnyExcept(NumberChars);
                 var number = length < 0 ? json[i..] : json.Slice(i, length);
-                // The reporting pass asks JsonElement.TryGetInt64, which reads what Utf8Parser reads; below nine
-                // characters a number is under 100,000,000.
-                if (number.Length >= 9 && Utf8Parser.TryParse(number, out long n, out var consumed) && consumed == number.Length
-                    && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n)) return true;
+                if (NumberMayHold(number)) return true;
                 i += number.Length;
                 continue;
             }
@@ -110,15 +120,69 @@ internal static partial class PersonalData
                 if (IsForbiddenName(raw, escaped, json[(start - 1)..i])) return true;
                 continue;
             }
-            if (escaped ? EscapedMayHold(json[(start - 1)..i]) : MayHoldPersonalData(raw) && MayMatchText(raw)) return true;
+            if (TextMayHold(raw, escaped, json[(start - 1)..i])) return true;
         }
     }
+
+    /// <summary>
+    /// <see cref="MayHoldAny"/>'s verdict on a number token alone. The reporting pass asks JsonElement.TryGetInt64,
+    /// which reads what Utf8Parser reads; below nine characters a number is under 100,000,000.
+    /// </summary>
+    internal static bool NumberMayHold(ReadOnlySpan<byte> number) =>
+        number.Length >= 9 && Utf8Parser.TryParse(number, out long n, out var consumed) && consumed == number.Length
+        && n is >= 100_000_000 and <= 99_999_999_999 && Cpf.IsValid(n);
+
+    /// <summary><see cref="MayHoldAny"/>'s verdict on a string value alone, given its raw token (quotes included).</summary>
+    internal static bool StringMayHold(ReadOnlySpan<byte> quoted)
+    {
+        var raw = quoted[1..^1];
+        return TextMayHold(raw, raw.Contains((byte)'\\'), quoted);
+    }
+
+    private static bool TextMayHold(ReadOnlySpan<byte> raw, bool escaped, ReadOnlySpan<byte> quoted) =>
+        escaped ? EscapedMayHoldPersonalData(raw) && EscapedMayHold(quoted) : MayHoldPersonalData(raw) && MayMatchText(raw);
 
     /// <summary>The string's text decoded (longer than 512 bytes: yes).</summary>
     private static bool EscapedMayHold(ReadOnlySpan<byte> quoted)
     {
         Span<byte> buffer = stackalloc byte[512];
         return !CanonicalText.TryGetUtf8(quoted, buffer, out var text) || (MayHoldPersonalData(text) && MayMatchText(text));
+    }
+
+    /// <summary>
+    /// <see cref="MayHoldPersonalData"/> of the decoded text, read from the escaped text without decoding it: an
+    /// escape stands for one character (a surrogate pair's two escapes for one code point, neither a digit nor '@'),
+    /// and only <c>\u0030</c>–<c>\u0039</c> and <c>\u0040</c> stand for a digit or an '@'. A '\\' escaped does not.
+    /// </summary>
+    internal static bool EscapedMayHoldPersonalData(ReadOnlySpan<byte> raw)
+    {
+        var digits = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var b = raw[i];
+            if (b == (byte)'\\')
+            {
+                if (i + 1 >= raw.Length) return true; // not well-formed: let the decoder decide
+                if (raw[i + 1] != (byte)'u')
+                {
+                    i++;
+                    continue;
+                }
+                if (i + 5 >= raw.Length) return true;
+                // \u0030 to \u0039 and \u0040, in either case of hex digit (only '0'-'9' differ there).
+                var unit = raw.Slice(i + 2, 4);
+                if (unit[0] == (byte)'0' && unit[1] == (byte)'0')
+                {
+                    if (unit[2] == (byte)'3' && char.IsAsciiDigit((char)unit[3]) && ++digits >= 8) return true;
+                    if (unit[2] == (byte)'4' && unit[3] == (byte)'0') return true;
+                }
+                i += 5;
+                continue;
+            }
+            if (b == (byte)'@') return true;
+            if (char.IsAsciiDigit((char)b) && ++digits >= 8) return true;
+        }
+        return false;
     }
 
     /// <param name="quoted">The name with its quotes, for decoding when it is escaped.</param>
@@ -224,7 +288,10 @@ internal static partial class PersonalData
         }
     }
 
-    private static bool IsForbiddenName(JsonProperty property)
+    /// <summary>Whether a field of this (decoded) name is taken for personal data.</summary>
+    internal static bool IsForbiddenName(string name) => ForbiddenNames.Contains(name);
+
+    internal static bool IsForbiddenName(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
         // Escaped: decode to be sure.
