@@ -46,6 +46,9 @@ public sealed class EventValidator
     private static readonly Dictionary<string, string> KnownTypeRoots =
         EventTypes.All.ToDictionary(t => t[..t.LastIndexOf(".v", StringComparison.Ordinal)], t => t, StringComparer.Ordinal);
 
+    // The known types as UTF-8, with the string each one is: a known type is read without making a string.
+    private static readonly (byte[] Utf8, string Type)[] KnownTypes = [.. EventTypes.All.Select(t => (System.Text.Encoding.UTF8.GetBytes(t), t))];
+
     private readonly ContractSchemas _schemas;
     private readonly TransactionRules _rules;
     private readonly TimeProvider _time;
@@ -95,27 +98,33 @@ public sealed class EventValidator
 
         var envelope = new JsonSlots();
         EnvelopeFields.Read(root, ref envelope);
-        var specVersion = RequiredString(envelope.Get(EnvelopeField.SpecVersion), "specversion", errors);
-        if (specVersion is not null && specVersion != "1.0")
+        var specVersion = envelope.Get(EnvelopeField.SpecVersion);
+        if (IsRequiredString(specVersion, "specversion", errors) && !specVersion.ValueEquals("1.0"u8))
         {
-            errors.Add(new ValidationError(ValidationCodes.SpecVersionUnsupported, "$.specversion", $"CloudEvents specversion '{specVersion}' is not 1.0."));
+            errors.Add(new ValidationError(ValidationCodes.SpecVersionUnsupported, "$.specversion", $"CloudEvents specversion '{specVersion.GetString()}' is not 1.0."));
         }
         var id = RequiredString(envelope.Get(EnvelopeField.Id), "id", errors);
         if (id is not null && !TransactionRules.IsCanonicalUuid(id))
         {
             errors.Add(new ValidationError(ValidationCodes.EventIdInvalid, "$.id", "TradeMaster event ids are UUIDs (8-4-4-4-12)."));
         }
-        RequiredString(envelope.Get(EnvelopeField.Source), "source", errors);
-        var type = RequiredString(envelope.Get(EnvelopeField.Type), "type", errors);
+        IsRequiredString(envelope.Get(EnvelopeField.Source), "source", errors);
+        var typeElement = envelope.Get(EnvelopeField.Type);
+        string? type = null;
         string? knownType = null;
-        if (type is not null)
+        if (IsRequiredString(typeElement, "type", errors))
         {
-            if (KnownTypeRoots.ContainsValue(type))
+            foreach (var (utf8, known) in KnownTypes)
             {
-                knownType = type;
+                if (typeElement.ValueEquals(utf8))
+                {
+                    type = knownType = known;
+                    break;
+                }
             }
-            else
+            if (knownType is null)
             {
+                type = typeElement.GetString()!;
                 var versionAt = type.LastIndexOf(".v", StringComparison.Ordinal);
                 var isOtherVersion = versionAt > 0 && KnownTypeRoots.ContainsKey(type[..versionAt]);
                 errors.Add(isOtherVersion
@@ -141,16 +150,16 @@ public sealed class EventValidator
         }
         else if (knownType is not null)
         {
-            var schemaErrors = new List<ValidationError>();
-            if (_schemas.Validate(knownType, data, schemaErrors, out var dataMayHold))
+            var schemaErrors = errors.Count;
+            if (_schemas.Validate(knownType, data, errors, out var dataMayHold))
             {
                 // The schema walk gave data the personal-data pre-check on the way: only the envelope around it is
                 // left to scan.
                 prechecked = (data, dataMayHold);
             }
-            var ruleErrors = new List<ValidationError>();
-            _rules.Check(knownType, data, _time.GetUtcNow(), ruleErrors);
-            Merge(schemaErrors, ruleErrors, errors);
+            var ruleErrors = errors.Count;
+            _rules.Check(knownType, data, _time.GetUtcNow(), errors);
+            if (ruleErrors > schemaErrors && errors.Count > ruleErrors) DropOverlapped(errors, schemaErrors, ruleErrors);
         }
 
         PersonalData.Scan(body.Span, root, prechecked, "$", errors);
@@ -207,31 +216,36 @@ public sealed class EventValidator
     /// <summary>
     /// A data rule names a problem more precisely than the schema keyword it overlaps (quantity ≥ 1, currency
     /// enum, id minimum…): at a path where a rule spoke, the schema's generic range/enum/format error is dropped.
+    /// The schema's errors are <c>errors[schemaErrors..ruleErrors]</c>, the rules' the rest.
     /// </summary>
-    private static void Merge(List<ValidationError> schemaErrors, List<ValidationError> ruleErrors, List<ValidationError> errors)
+    private static void DropOverlapped(List<ValidationError> errors, int schemaErrors, int ruleErrors)
     {
-        foreach (var e in schemaErrors)
+        var rulePaths = errors.Skip(ruleErrors).Select(r => r.Path).ToHashSet(StringComparer.Ordinal);
+        for (var i = ruleErrors - 1; i >= schemaErrors; i--)
         {
-            var overlapped = e.Code is ValidationCodes.SchemaRange or ValidationCodes.SchemaEnum or ValidationCodes.SchemaFormat
-                && ruleErrors.Exists(r => r.Path == e.Path);
-            if (!overlapped) errors.Add(e);
+            if (errors[i].Code is ValidationCodes.SchemaRange or ValidationCodes.SchemaEnum or ValidationCodes.SchemaFormat
+                && rulePaths.Contains(errors[i].Path)) errors.RemoveAt(i);
         }
-        errors.AddRange(ruleErrors);
     }
 
-    private static string? RequiredString(JsonElement value, string name, List<ValidationError> errors)
+    private static string? RequiredString(JsonElement value, string name, List<ValidationError> errors) =>
+        IsRequiredString(value, name, errors) ? value.GetString() : null;
+
+    /// <summary>Whether the attribute is a non-empty string; adds the error when it is not.</summary>
+    private static bool IsRequiredString(JsonElement value, string name, List<ValidationError> errors)
     {
         if (value.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldMissing, "$." + name, $"The CloudEvent attribute '{name}' is missing."));
-            return null;
+            return false;
         }
-        if (value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0)
+        // A JSON string token is at least its two quotes: an empty one is exactly that.
+        if (value.ValueKind != JsonValueKind.String || System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value).Length == 2)
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$." + name, $"The CloudEvent attribute '{name}' must be a non-empty string."));
-            return null;
+            return false;
         }
-        return value.GetString();
+        return true;
     }
 
     private static bool IsJsonContentType(string contentType) =>
