@@ -51,6 +51,7 @@ public static class Commands
                          [--url http://host:port (else embedded) --sink-url URL (malformed events; default --url) --lake DIR]
               soak       memory over time: --rate 2500 --duration 600 (working set sampled every 30 s)
               sink       sink events/s on one core (own private PostgreSQL): --sink-events 200000 --sink-core 1
+              sink-stages the sink's per-event work part by part, on this thread (run under taskset -c 1): --events 200000
               micro      BenchmarkDotNet (in-process, short run): sink validate+transform, ledger apply path; BDN args pass through
             Traffic: the simulator's TrafficMix (tools/TradeMaster.Simulator) over HTTP and, for the in-process baselines, as
               ledger commands; --malformed 0 (share of deliberately bad traffic: half API calls answered 4xx, half CloudEvents
@@ -349,6 +350,15 @@ public static class Commands
     public static Task<int> SinkCoreAsync(BenchOptions options) =>
         SinkThroughput.RunChildAsync(options.Text("connection") ?? throw new ArgumentException("--connection is required."),
             options.Text("lake") ?? throw new ArgumentException("--lake is required."), options.Integer("events", 200_000));
+
+    public static int SinkStages(BenchOptions options)
+    {
+        var events = options.Integer("events", 200_000);
+        if (events <= 0) throw new ArgumentException("--events must be positive.");
+        AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(null)}"));
+        TradeMaster.Bench.Micro.SinkStages.Print(TradeMaster.Bench.Micro.SinkStages.Run(events), events);
+        return 0;
+    }
 
     public static int Micro(string[] args)
     {

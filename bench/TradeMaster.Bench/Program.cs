@@ -17,6 +17,7 @@ try
         "soak" => await Commands.SoakAsync(new BenchOptions(rest)),
         "sink" => await Commands.SinkAsync(new BenchOptions(rest)),
         "sink-core" => await Commands.SinkCoreAsync(new BenchOptions(rest)),
+        "sink-stages" => Commands.SinkStages(new BenchOptions(rest)),
         "micro" => Commands.Micro(rest),
         _ => Commands.Help(),
     };
