@@ -131,7 +131,7 @@ public sealed class BatchingTests
 
         public void Open() => _open.TrySetResult();
 
-        public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        public async Task WriteAsync(string objectName, IReadOnlyList<ReadOnlyMemory<byte>> content, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _writes);
             _started.TrySetResult();

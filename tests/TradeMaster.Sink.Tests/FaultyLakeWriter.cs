@@ -9,7 +9,7 @@ internal sealed class FaultyLakeWriter(ILakeWriter inner, bool failAfterWrite) :
 
     public int Writes { get; private set; }
 
-    public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public async Task WriteAsync(string objectName, IReadOnlyList<ReadOnlyMemory<byte>> content, CancellationToken cancellationToken)
     {
         Writes++;
         if (!failAfterWrite) throw new IOException("killed before the object was written");

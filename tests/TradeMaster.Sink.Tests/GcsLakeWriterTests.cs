@@ -12,7 +12,7 @@ namespace TradeMaster.Sink.Tests;
 
 /// <summary>
 /// A fake Cloud Storage JSON API on Kestrel: checks every request the way GCS would (path, uploadType,
-/// ifGenerationMatch=0, content type, bearer token) and can be told to fail the next requests.
+/// ifGenerationMatch=0, content type and length, bearer token) and can be told to fail the next requests.
 /// </summary>
 internal sealed class FakeGcs : IAsyncDisposable
 {
@@ -50,6 +50,7 @@ internal sealed class FakeGcs : IAsyncDisposable
             var problem = Check(bucket == expectedBucket, "bucket") ?? Check(request.Query["uploadType"] == "media", "uploadType=media")
                 ?? Check(request.Query["ifGenerationMatch"] == "0", "ifGenerationMatch=0")
                 ?? Check(request.ContentType == "application/x-ndjson", $"content type {request.ContentType}")
+                ?? Check(request.ContentLength is not null, "a Content-Length (a simple upload declares its size)")
                 ?? fake.CheckAuth(request) ?? Check(!string.IsNullOrEmpty(request.Query["name"]), "name");
             if (problem is not null)
             {
@@ -58,6 +59,11 @@ internal sealed class FakeGcs : IAsyncDisposable
             }
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
+            if (body.Length != request.ContentLength)
+            {
+                fake.Problems.Enqueue($"Content-Length {request.ContentLength}, body {body.Length} bytes");
+                return Results.BadRequest();
+            }
             var name = request.Query["name"].ToString();
             if (!fake.Objects.TryAdd(name, body.ToArray())) return Results.StatusCode(StatusCodes.Status412PreconditionFailed);
             return Results.Json(new { bucket, name, generation = "1" });
@@ -118,7 +124,8 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     {
         _gcs.ExpectedToken = "ya29.test-token";
         var body = "{\"a\":1}\n{\"a\":2}\n"u8.ToArray();
-        await Writer(new StaticToken("ya29.test-token")).WriteAsync(Name, body, CancellationToken.None);
+        // Two segments, as the batcher passes rows: the upload is their concatenation, with its length declared.
+        await Writer(new StaticToken("ya29.test-token")).WriteAsync(Name, [body.AsMemory(0, 8), body.AsMemory(8)], CancellationToken.None);
         Assert.Empty(_gcs.Problems);
         Assert.Equal(body, _gcs.Objects["lake/" + Name]);
         var request = Assert.Single(_gcs.Requests);
@@ -128,7 +135,7 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task WriteAsync_EmulatorMode_SendsNoAuthorizationHeader()
     {
-        await Writer(new NoTokenSource()).WriteAsync(Name, "x\n"u8.ToArray(), CancellationToken.None);
+        await Writer(new NoTokenSource()).WriteAsync(Name, ["x\n"u8.ToArray()], CancellationToken.None);
         Assert.Empty(_gcs.Problems);
         Assert.True(_gcs.Objects.ContainsKey("lake/" + Name));
     }
@@ -139,7 +146,7 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     public async Task WriteAsync_TransientFailures_RetriesUntilWritten(params int[] failures)
     {
         foreach (var f in failures) _gcs.FailNext.Enqueue(f);
-        await Writer(new NoTokenSource()).WriteAsync(Name, "x\n"u8.ToArray(), CancellationToken.None);
+        await Writer(new NoTokenSource()).WriteAsync(Name, ["x\n"u8.ToArray()], CancellationToken.None);
         Assert.True(_gcs.Objects.ContainsKey("lake/" + Name));
         Assert.Equal(failures.Length + 1, _gcs.Requests.Count);
     }
@@ -148,8 +155,8 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     public async Task WriteAsync_ReuploadOfSameName_TreatsPreconditionFailedAsSuccessAndKeepsFirstContent()
     {
         var writer = Writer(new NoTokenSource());
-        await writer.WriteAsync(Name, "first\n"u8.ToArray(), CancellationToken.None);
-        await writer.WriteAsync(Name, "first\n"u8.ToArray(), CancellationToken.None);
+        await writer.WriteAsync(Name, ["first\n"u8.ToArray()], CancellationToken.None);
+        await writer.WriteAsync(Name, ["first\n"u8.ToArray()], CancellationToken.None);
         Assert.Equal("first\n"u8.ToArray(), _gcs.Objects["lake/" + Name]);
         Assert.Equal(2, _gcs.Requests.Count);
     }
@@ -158,7 +165,7 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     public async Task WriteAsync_PermanentError_FailsWithoutRetrying()
     {
         _gcs.FailNext.Enqueue(403);
-        await Assert.ThrowsAsync<HttpRequestException>(() => Writer(new NoTokenSource()).WriteAsync(Name, "x\n"u8.ToArray(), CancellationToken.None));
+        await Assert.ThrowsAsync<HttpRequestException>(() => Writer(new NoTokenSource()).WriteAsync(Name, ["x\n"u8.ToArray()], CancellationToken.None));
         Assert.Single(_gcs.Requests);
     }
 
@@ -166,7 +173,7 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     public async Task WriteAsync_StillFailingAfterMaxAttempts_Throws()
     {
         for (var i = 0; i < 3; i++) _gcs.FailNext.Enqueue(503);
-        await Assert.ThrowsAsync<HttpRequestException>(() => Writer(new NoTokenSource(), maxAttempts: 3).WriteAsync(Name, "x\n"u8.ToArray(), CancellationToken.None));
+        await Assert.ThrowsAsync<HttpRequestException>(() => Writer(new NoTokenSource(), maxAttempts: 3).WriteAsync(Name, ["x\n"u8.ToArray()], CancellationToken.None));
         Assert.Equal(3, _gcs.Requests.Count);
         Assert.Empty(_gcs.Objects);
     }
@@ -175,7 +182,7 @@ public sealed class GcsLakeWriterTests : IAsyncLifetime, IDisposable
     public async Task ExistsAsync_WrittenAndMissingObjects_AnswersTrueAndFalse()
     {
         var writer = Writer(new NoTokenSource());
-        await writer.WriteAsync(Name, "x\n"u8.ToArray(), CancellationToken.None);
+        await writer.WriteAsync(Name, ["x\n"u8.ToArray()], CancellationToken.None);
         Assert.True(await writer.ExistsAsync(Name, CancellationToken.None));
         Assert.False(await writer.ExistsAsync(Name.Replace("abc", "def", StringComparison.Ordinal), CancellationToken.None));
     }

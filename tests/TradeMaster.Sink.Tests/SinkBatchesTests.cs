@@ -209,7 +209,7 @@ public sealed class SinkBatchesTests
     {
         public string Name => inner.Name;
 
-        public Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        public Task WriteAsync(string objectName, IReadOnlyList<ReadOnlyMemory<byte>> content, CancellationToken cancellationToken) =>
             inner.WriteAsync(objectName, content, cancellationToken);
 
         public Task<bool> ExistsAsync(string objectName, CancellationToken cancellationToken) => throw new IOException("the lake is unreachable");

@@ -152,7 +152,7 @@ public static class SinkThroughput
         {
             if (_batch is { WrittenCount: > 0 } batch)
             {
-                _flushes.Enqueue((_writer.WriteAsync($"{_files++:D5}.ndjson", batch.WrittenMemory, CancellationToken.None), batch));
+                _flushes.Enqueue((_writer.WriteAsync($"{_files++:D5}.ndjson", [batch.WrittenMemory], CancellationToken.None), batch));
                 _batch = null;
                 _inBatch = 0;
             }

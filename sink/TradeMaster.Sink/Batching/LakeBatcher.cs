@@ -193,11 +193,12 @@ public sealed partial class LakeBatcher : BackgroundService
         var writes = objects.Select(async group =>
         {
             var name = objectOf(group.Key);
-            var buffer = new ArrayBufferWriter<byte>(group.Sum(m => m.Line.Length));
-            foreach (var m in group) buffer.Write(m.Line);
+            // The rows as they are: copying a batch into one buffer would take megabytes from the large object heap per
+            // object, and a collection of the whole heap for every few of them.
+            var rows = group.Select(m => (ReadOnlyMemory<byte>)m.Line).ToArray();
             try
             {
-                await _writer.WriteAsync(name, buffer.WrittenMemory, CancellationToken.None);
+                await _writer.WriteAsync(name, rows, CancellationToken.None);
                 return (group, (Exception?)null);
             }
             catch (Exception e)

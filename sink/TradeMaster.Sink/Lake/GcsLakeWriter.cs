@@ -57,13 +57,13 @@ public sealed class GcsLakeWriter(HttpClient http, GcsWriterSettings settings, I
     public string FullName(string objectName) =>
         string.IsNullOrEmpty(settings.Prefix) ? objectName : settings.Prefix.TrimEnd('/') + "/" + objectName;
 
-    public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public async Task WriteAsync(string objectName, IReadOnlyList<ReadOnlyMemory<byte>> content, CancellationToken cancellationToken)
     {
         var uri = new Uri(settings.BaseUri,
             $"/upload/storage/v1/b/{Uri.EscapeDataString(settings.Bucket)}/o?uploadType=media&name={Uri.EscapeDataString(FullName(objectName))}&ifGenerationMatch=0");
         using var response = await SendWithRetriesAsync(() =>
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ReadOnlyMemoryContent(content) };
+            var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new SegmentsContent(content) };
             request.Content.Headers.ContentType = NdJson;
             return request;
         }, cancellationToken);
@@ -116,5 +116,24 @@ public sealed class GcsLakeWriter(HttpClient http, GcsWriterSettings settings, I
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length > 500 ? text[..500] : text;
+    }
+}
+
+/// <summary>A request body made of the object's segments, sent one after another with a Content-Length: no copy into one buffer.</summary>
+internal sealed class SegmentsContent(IReadOnlyList<ReadOnlyMemory<byte>> segments) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        foreach (var segment in segments) await stream.WriteAsync(segment, cancellationToken);
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        foreach (var segment in segments) length += segment.Length;
+        return true;
     }
 }

@@ -16,24 +16,25 @@ public sealed class LocalLakeWriter(string root) : ILakeWriter
     /// thread of their own: on a 2-core machine the thread pool has a handful of workers, and a worker held for
     /// the tens of milliseconds an fsync of a batch takes delays every HTTP request and grain turn behind it.
     /// </summary>
-    public async Task WriteAsync(string objectName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public async Task WriteAsync(string objectName, IReadOnlyList<ReadOnlyMemory<byte>> content, CancellationToken cancellationToken)
     {
         var path = PathOf(objectName);
         if (File.Exists(path)) return;
         await Task.Factory.StartNew(() => WriteDurably(path, content), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private static void WriteDurably(string path, ReadOnlyMemory<byte> content)
+    private static void WriteDurably(string path, IReadOnlyList<ReadOnlyMemory<byte>> content)
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                file.Write(content.Span);
-                file.Flush(flushToDisk: true);
+                // One gathering write (pwritev) of every segment, then the fsync.
+                RandomAccess.Write(file, content, fileOffset: 0);
+                RandomAccess.FlushToDisk(file);
             }
             try
             {
