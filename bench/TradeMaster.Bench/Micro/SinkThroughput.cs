@@ -17,9 +17,36 @@ namespace TradeMaster.Bench.Micro;
 /// <param name="CpuRoundRates">Events/s of each measured round over the events; <paramref name="CpuEventsPerSecond"/> is their median.</param>
 /// <param name="CpuTimeEventsPerSecond">Events per second of the process's own CPU time (user + system, all threads), median round: the rate when the VM's core is really ours (steal time excluded).</param>
 /// <param name="CpuWaitedForDisk">Wall time of the measured CPU-only run the thread spent waiting for a lake file's write and fsync.</param>
+/// <param name="Pipeline">The full pipeline's warm-up and JIT, and what its measured part cost the GC: bytes allocated per
+/// event (every thread of the process), collections by generation and pause time. Unlike the rate, the GC's figures
+/// do not move with the VM's speed.</param>
 public sealed record SinkThroughputResult(int ProcessorCount, long CpuEvents, double CpuEventsPerSecond, IReadOnlyList<double> CpuRoundRates, double CpuTimeEventsPerSecond, TimeSpan CpuWarmUp, bool CpuWarmUpSteady, TimeSpan CpuJit,
     TimeSpan CpuWaitedForDisk,
-    long PipelineEvents, double PipelineEventsPerSecond, long PipelineAccepted, string? PipelineError);
+    long PipelineEvents, double PipelineEventsPerSecond, long PipelineAccepted, string? PipelineError, PipelineCosts Pipeline);
+
+/// <summary>What the measured part of the full pipeline cost besides its time: see <see cref="SinkThroughputResult"/>.</summary>
+/// <param name="WarmUp">How long the pipeline warmed up on fresh events; <paramref name="WarmUpSteady"/> false when it gave up at the cap.</param>
+/// <param name="Jit">JIT time during the measured run.</param>
+public sealed record PipelineCosts(TimeSpan WarmUp, bool WarmUpSteady, TimeSpan Jit, double BytesPerEvent, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+{
+    public static PipelineCosts None { get; } = new(TimeSpan.Zero, false, TimeSpan.Zero, 0, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The GC's counters now, to subtract from later ones (<see cref="Since"/>).</summary>
+    public static (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) ReadGc() =>
+        (GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    public static PipelineCosts Since((long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) before, long events, TimeSpan warmUp, bool steady, TimeSpan jit)
+    {
+        var now = ReadGc();
+        // CollectionCount(n) counts the collections of generation n or higher: each collection is given once here.
+        return new PipelineCosts(warmUp, steady, jit, (double)(now.Allocated - before.Allocated) / events,
+            now.Gen0 - before.Gen0 - (now.Gen1 - before.Gen1), now.Gen1 - before.Gen1 - (now.Gen2 - before.Gen2), now.Gen2 - before.Gen2,
+            now.Paused - before.Paused);
+    }
+
+    public string Format() => string.Create(CultureInfo.InvariantCulture,
+        $"warm-up {WarmUp.TotalSeconds:F0} s{(WarmUpSteady ? " until the JIT was quiet" : ", JIT never quiet (cap)")}; JIT during run {Jit.TotalMilliseconds:F0} ms; {BytesPerEvent:N0} B allocated per event; GCs {Gen0}/{Gen1}/{Gen2} (gen 0/1/2), paused {Paused.TotalMilliseconds:N0} ms");
+}
 
 /// <summary>
 /// Sink events/s on one core. Runs in a child process started under <c>taskset -c N</c>, so the runtime, the GC
@@ -56,7 +83,13 @@ public static class SinkThroughput
             TimeSpan.FromMilliseconds(double.Parse(f["cpu_jit_ms"], CultureInfo.InvariantCulture)),
             TimeSpan.FromMilliseconds(double.Parse(f["cpu_disk_wait_ms"], CultureInfo.InvariantCulture)),
             long.Parse(f["pipe_events"], CultureInfo.InvariantCulture), double.Parse(f["pipe_rate"], CultureInfo.InvariantCulture),
-            long.Parse(f["pipe_accepted"], CultureInfo.InvariantCulture), f["pipe_error"] == "-" ? null : Uri.UnescapeDataString(f["pipe_error"]));
+            long.Parse(f["pipe_accepted"], CultureInfo.InvariantCulture), f["pipe_error"] == "-" ? null : Uri.UnescapeDataString(f["pipe_error"]),
+            f["pipe_gc"].Split('/').Select(g => int.Parse(g, CultureInfo.InvariantCulture)).ToArray() is var gcs
+                ? new PipelineCosts(TimeSpan.FromSeconds(double.Parse(f["pipe_warmup_s"], CultureInfo.InvariantCulture)), f["pipe_steady"] == "1",
+                    TimeSpan.FromMilliseconds(double.Parse(f["pipe_jit_ms"], CultureInfo.InvariantCulture)),
+                    double.Parse(f["pipe_alloc"], CultureInfo.InvariantCulture), gcs[0], gcs[1], gcs[2],
+                    TimeSpan.FromMilliseconds(double.Parse(f["pipe_gc_pause_ms"], CultureInfo.InvariantCulture)))
+                : PipelineCosts.None);
     }
 
     /// <summary>Child side (subcommand sink-core): both measurements, one result line.</summary>
@@ -70,17 +103,18 @@ public static class SinkThroughput
         var cpu = CpuOnly(bodies, Path.Combine(lakeDirectory, "cpu-only"));
         double pipeRate = 0;
         long accepted = 0;
+        var costs = PipelineCosts.None;
         string? error = null;
         try
         {
-            (pipeRate, accepted) = await PipelineAsync(bodies, connectionString, Path.Combine(lakeDirectory, "pipeline"));
+            (pipeRate, accepted, costs) = await PipelineAsync(bodies, factory, connectionString, Path.Combine(lakeDirectory, "pipeline"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             error = $"{e.GetType().Name}: {e.Message}";
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events * CpuRounds} cpu_rate={Median(cpu.RoundRates):F0} cpu_rounds={string.Join('/', cpu.RoundRates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} cpu_time_rate={Median(cpu.CpuTimeRates):F0} cpu_warmup_s={cpu.WarmUp.Time.TotalSeconds:F1} cpu_steady={(cpu.WarmUp.Steady ? 1 : 0)} cpu_jit_ms={cpu.Jit.TotalMilliseconds:F1} cpu_disk_wait_ms={cpu.WaitedForDisk.TotalMilliseconds:F1} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
+            $"{ResultPrefix}cpus={Environment.ProcessorCount} cpu_events={events * CpuRounds} cpu_rate={Median(cpu.RoundRates):F0} cpu_rounds={string.Join('/', cpu.RoundRates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} cpu_time_rate={Median(cpu.CpuTimeRates):F0} cpu_warmup_s={cpu.WarmUp.Time.TotalSeconds:F1} cpu_steady={(cpu.WarmUp.Steady ? 1 : 0)} cpu_jit_ms={cpu.Jit.TotalMilliseconds:F1} cpu_disk_wait_ms={cpu.WaitedForDisk.TotalMilliseconds:F1} pipe_events={events} pipe_rate={pipeRate:F0} pipe_accepted={accepted} pipe_warmup_s={costs.WarmUp.TotalSeconds:F1} pipe_steady={(costs.WarmUpSteady ? 1 : 0)} pipe_jit_ms={costs.Jit.TotalMilliseconds:F1} pipe_alloc={costs.BytesPerEvent:F0} pipe_gc={costs.Gen0}/{costs.Gen1}/{costs.Gen2} pipe_gc_pause_ms={costs.Paused.TotalMilliseconds:F1} pipe_error={(error is null ? "-" : Uri.EscapeDataString(error))}"));
         return 0;
     }
 
@@ -207,9 +241,11 @@ public static class SinkThroughput
     /// The real sink as the embedded mode runs it: SinkHandler (validate, transform) → LakeBatcher (5,000 / 2 s
     /// batches, PostgreSQL claims, local lake writer with fsync + rename, commit), delivered as the in-process
     /// subscriber delivers (InProcessSinkService: three batches' worth in flight, each handled on the delivering
-    /// thread until its first await). The first two batches' worth warm up the pipeline unmeasured.
+    /// thread until its first await). Warmed up unmeasured as the CPU-only part is, on fresh events: the batcher's,
+    /// the claims' and Npgsql's code runs once per batch, not once per event, so it is the last to reach its
+    /// optimised code (two batches of warm-up left the JIT at 7% of the core during the measured run).
     /// </summary>
-    private static async Task<(double Rate, long Accepted)> PipelineAsync(byte[][] bodies, string connectionString, string lake)
+    private static async Task<(double Rate, long Accepted, PipelineCosts Costs)> PipelineAsync(byte[][] bodies, BenchEvents factory, string connectionString, string lake)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -227,18 +263,44 @@ public static class SinkThroughput
         {
             var handler = host.Services.GetRequiredService<SinkHandler>();
             var source = new MessageSource("inprocess", "transactions", null);
-            var warmUp = Math.Min(10_000, bodies.Length / 10);
-            await DeliverAsync(handler, bodies[..warmUp], source);
-            var measured = bodies[warmUp..];
+            var (warmUp, steady) = await WarmUpPipelineAsync(handler, source, factory);
+            var jit = JitSample.Take();
+            var gc = PipelineCosts.ReadGc();
             var started = Stopwatch.GetTimestamp();
-            var accepted = await DeliverAsync(handler, measured, source);
-            return (measured.Length / Stopwatch.GetElapsedTime(started).TotalSeconds, accepted);
+            var accepted = await DeliverAsync(handler, bodies, source);
+            var rate = bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            return (rate, accepted, PipelineCosts.Since(gc, bodies.Length, warmUp, steady, (JitSample.Take() - jit).Time));
         }
         finally
         {
             await host.StopAsync();
         }
     }
+
+    /// <summary>Batches of fresh events through the pipeline until the JIT is quiet (the CPU-only part's rule), at least <see cref="MinWarmUp"/>.</summary>
+    private static async Task<(TimeSpan Time, bool Steady)> WarmUpPipelineAsync(SinkHandler handler, MessageSource source, BenchEvents factory)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var window = Stopwatch.GetTimestamp();
+        var quiet = new JitQuiet(SteadyJitPerSecond);
+        var steady = false;
+        var chunk = new byte[new SinkOptions().Batch.MaxEvents][];
+        for (long n = 0; ; )
+        {
+            var now = DateTimeOffset.UtcNow;
+            for (var i = 0; i < chunk.Length; i++) chunk[i] = factory.Mixed(n++, now);
+            await DeliverAsync(handler, chunk, source);
+            if (Stopwatch.GetElapsedTime(window) >= TimeSpan.FromSeconds(1))
+            {
+                steady = quiet.Close() >= SteadyWindows;
+                window = Stopwatch.GetTimestamp();
+            }
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if ((steady && elapsed >= MinWarmUp) || elapsed >= MaxPipelineWarmUp) return (elapsed, steady);
+        }
+    }
+
+    private static readonly TimeSpan MaxPipelineWarmUp = TimeSpan.FromSeconds(90);
 
     private static async Task<long> DeliverAsync(SinkHandler handler, byte[][] bodies, MessageSource source)
     {

@@ -92,7 +92,7 @@ public static class Tables
         table.AddRow("validate + transform + lake file (LocalLakeWriter: fsync + rename per 5,000)", N(r.CpuEvents), N(r.CpuEventsPerSecond),
             $"one thread, no dedupe; warm-up {r.CpuWarmUp.TotalSeconds:F0} s{(r.CpuWarmUpSteady ? " until the JIT was quiet" : ", JIT never quiet (cap)")}, median of {r.CpuRoundRates.Count} rounds ({string.Join(" / ", r.CpuRoundRates.Select(x => N(x)))}), {N(r.CpuTimeEventsPerSecond)} per second of the process's CPU time; JIT during run {r.CpuJit.TotalMilliseconds:F0} ms; waited for the disk {r.CpuWaitedForDisk.TotalSeconds:F2} s");
         table.AddRow("full sink pipeline (SinkHandler → LakeBatcher → PostgreSQL claims → local lake)", N(r.PipelineEvents), N(r.PipelineEventsPerSecond),
-            Markup.Escape(r.PipelineError ?? $"accepted {r.PipelineAccepted:N0}; PostgreSQL not pinned"));
+            Markup.Escape(r.PipelineError ?? $"accepted {r.PipelineAccepted:N0}; PostgreSQL not pinned; {r.Pipeline.Format()}"));
         AnsiConsole.Write(table);
     }
 }
