@@ -12,9 +12,9 @@ namespace TradeMaster.Sink;
 /// the rejection, hand to the batcher, and return only when the message is durable. An exception means "not
 /// durable, deliver again" (Dapr RETRY, Pub/Sub non-2xx, in-process Fail).
 /// </summary>
-public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, SinkMetrics metrics, TimeProvider time)
+public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, RowArena rows, SinkMetrics metrics, TimeProvider time)
 {
-    // One row buffer per thread: a row is copied out (exactly sized) before the handler first awaits.
+    // One row buffer per thread: a row is copied into the arena before the handler first awaits.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_row;
 
@@ -39,13 +39,13 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, S
                 AnalyticsRow.Write(buffer, root, source, receivedAt);
                 eventType = validated.EventType!;
                 var directory = TransactionsDirectory(eventType, root.GetProperty("data"u8).GetProperty("local_date"u8));
-                pending = new PendingMessage(Guid.Parse(validated.EventId!), directory, buffer.WrittenSpan.ToArray());
+                pending = new PendingMessage(Guid.Parse(validated.EventId!), directory, rows.Append(buffer.WrittenSpan));
             }
             else
             {
                 errors = validated.Errors;
                 RejectionRecord.Write(buffer, body.Span, validated.Document is not null, validated.EventId, errors, source, receivedAt);
-                pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", buffer.WrittenSpan.ToArray());
+                pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", rows.Append(buffer.WrittenSpan));
             }
         }
 
@@ -84,7 +84,7 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, S
         var receivedAt = time.GetUtcNow();
         var buffer = new ArrayBufferWriter<byte>(raw.Length + 512);
         RejectionRecord.Write(buffer, raw.Span, rawIsJson, null, errors, source, receivedAt);
-        var pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", buffer.WrittenSpan.ToArray());
+        var pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", rows.Append(buffer.WrittenSpan));
         try
         {
             await batcher.SubmitAsync(pending, cancellationToken);

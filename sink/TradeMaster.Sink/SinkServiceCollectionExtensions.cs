@@ -69,6 +69,7 @@ public static class SinkServiceCollectionExtensions
             sp.GetRequiredService<ILakeWriter>(), sp.GetRequiredService<EventClaims>(), sp.GetRequiredService<IOptions<SinkOptions>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SinkMetrics>(), sp.GetRequiredService<ILogger<LakeBatcher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<LakeBatcher>());
+        services.TryAddSingleton<RowArena>();
         services.TryAddSingleton<SinkHandler>();
         services.AddHostedService<InProcessSinkService>();
         services.AddTransient<IStartupFilter, RawCloudEventStartupFilter>();

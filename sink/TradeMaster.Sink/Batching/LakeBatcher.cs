@@ -23,17 +23,27 @@ public enum SinkOutcome
     Rejected,
 }
 
-/// <summary>A message waiting for its batch: its NDJSON line and the lake directory it belongs to.</summary>
-internal sealed class PendingMessage(Guid? eventId, string directory, byte[] line)
+/// <summary>
+/// A message waiting for its batch: its NDJSON line and the lake directory it belongs to. The line's bytes are valid
+/// until <see cref="ReleaseLine"/>, which the batch that holds the message calls once it is done with it.
+/// </summary>
+internal sealed class PendingMessage(Guid? eventId, string directory, RowArena.Row line)
 {
     private readonly TaskCompletionSource<SinkOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A message whose line owns its bytes (tests).</summary>
+    public PendingMessage(Guid? eventId, string directory, byte[] line) : this(eventId, directory, new RowArena.Row(line))
+    {
+    }
 
     /// <summary>Set for lake rows (deduplicated); null for rejections.</summary>
     public Guid? EventId { get; } = eventId;
 
     public string Directory { get; } = directory;
 
-    public byte[] Line { get; } = line;
+    public ReadOnlyMemory<byte> Line => line.Memory;
+
+    public void ReleaseLine() => line.Release();
 
     public Task<SinkOutcome> Completion => _completion.Task;
 
@@ -85,9 +95,14 @@ public sealed partial class LakeBatcher : BackgroundService
         _logger = logger;
     }
 
+    /// <summary>Queues the message for a batch; from here on the batch releases its line.</summary>
     internal async Task<SinkOutcome> SubmitAsync(PendingMessage message, CancellationToken cancellationToken)
     {
-        if (!_queue.Writer.TryWrite(message)) throw new InvalidOperationException("The sink is stopping; deliver again later.");
+        if (!_queue.Writer.TryWrite(message))
+        {
+            message.ReleaseLine();
+            throw new InvalidOperationException("The sink is stopping; deliver again later.");
+        }
         return await message.Completion.WaitAsync(cancellationToken);
     }
 
@@ -135,6 +150,19 @@ public sealed partial class LakeBatcher : BackgroundService
     }
 
     internal async Task FlushAsync(IReadOnlyList<PendingMessage> batch)
+    {
+        try
+        {
+            await FlushLinesAsync(batch);
+        }
+        finally
+        {
+            // Written, dropped as copies or failed: no line of the batch is read again.
+            foreach (var m in batch) m.ReleaseLine();
+        }
+    }
+
+    private async Task FlushLinesAsync(IReadOnlyList<PendingMessage> batch)
     {
         var started = Stopwatch.GetTimestamp();
         var now = _time.GetUtcNow();
@@ -195,7 +223,7 @@ public sealed partial class LakeBatcher : BackgroundService
             var name = objectOf(group.Key);
             // The rows as they are: copying a batch into one buffer would take megabytes from the large object heap per
             // object, and a collection of the whole heap for every few of them.
-            var rows = group.Select(m => (ReadOnlyMemory<byte>)m.Line).ToArray();
+            var rows = group.Select(m => m.Line).ToArray();
             try
             {
                 await _writer.WriteAsync(name, rows, CancellationToken.None);
