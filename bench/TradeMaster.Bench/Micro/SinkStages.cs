@@ -103,7 +103,7 @@ public static class SinkStages
         AnsiConsole.Write(table);
         if (stages.FirstOrDefault(s => s.Name == "validate + transform") is { } whole)
         {
-            AnsiConsole.MarkupLine(Markup.Escape($"validate + transform: {1e6 / whole.MicrosecondsPerEvent:N0} events/s on this thread before any file is written; the target (50,000/s with the files) needs 20 µs an event in all."));
+            AnsiConsole.MarkupLine(Markup.Escape($"validate + transform: {1e6 / whole.MicrosecondsPerEvent:N0} events/s on this thread before any file is written; the target ({Commands.SinkTargetPerSecond:N0}/s with the files) needs {1e6 / Commands.SinkTargetPerSecond:N0} µs an event in all."));
         }
     }
 }
