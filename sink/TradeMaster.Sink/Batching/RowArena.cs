@@ -29,7 +29,7 @@ public sealed class RowArena
 
     private long _chunksAllocated;
 
-    /// <summary>Chunks ever allocated by this arena (for tests and the benchmark).</summary>
+    /// <summary>Chunks ever allocated by this arena (for tests).</summary>
     public long ChunksAllocated => Interlocked.Read(ref _chunksAllocated);
 
     /// <summary>Chunks waiting on the free list (for tests).</summary>
@@ -99,18 +99,11 @@ public sealed class RowArena
         internal Row(Chunk chunk, int offset, int length)
         {
             _chunk = chunk;
-            Length = length;
             Memory = chunk.Buffer.AsMemory(offset, length);
         }
 
         /// <summary>A row that owns its bytes (a large one, or one made by a test).</summary>
-        public Row(byte[] bytes)
-        {
-            Length = bytes.Length;
-            Memory = bytes;
-        }
-
-        public int Length { get; }
+        public Row(byte[] bytes) => Memory = bytes;
 
         public ReadOnlyMemory<byte> Memory { get; }
 
