@@ -84,12 +84,16 @@ public static class SinkThroughput
             TimeSpan.FromMilliseconds(double.Parse(f["cpu_disk_wait_ms"], CultureInfo.InvariantCulture)),
             long.Parse(f["pipe_events"], CultureInfo.InvariantCulture), double.Parse(f["pipe_rate"], CultureInfo.InvariantCulture),
             long.Parse(f["pipe_accepted"], CultureInfo.InvariantCulture), f["pipe_error"] == "-" ? null : Uri.UnescapeDataString(f["pipe_error"]),
-            f["pipe_gc"].Split('/').Select(g => int.Parse(g, CultureInfo.InvariantCulture)).ToArray() is var gcs
-                ? new PipelineCosts(TimeSpan.FromSeconds(double.Parse(f["pipe_warmup_s"], CultureInfo.InvariantCulture)), f["pipe_steady"] == "1",
-                    TimeSpan.FromMilliseconds(double.Parse(f["pipe_jit_ms"], CultureInfo.InvariantCulture)),
-                    double.Parse(f["pipe_alloc"], CultureInfo.InvariantCulture), gcs[0], gcs[1], gcs[2],
-                    TimeSpan.FromMilliseconds(double.Parse(f["pipe_gc_pause_ms"], CultureInfo.InvariantCulture)))
-                : PipelineCosts.None);
+            ParseCosts(f));
+    }
+
+    private static PipelineCosts ParseCosts(Dictionary<string, string> f)
+    {
+        var gcs = f["pipe_gc"].Split('/').Select(g => int.Parse(g, CultureInfo.InvariantCulture)).ToArray();
+        return new PipelineCosts(TimeSpan.FromSeconds(double.Parse(f["pipe_warmup_s"], CultureInfo.InvariantCulture)), f["pipe_steady"] == "1",
+            TimeSpan.FromMilliseconds(double.Parse(f["pipe_jit_ms"], CultureInfo.InvariantCulture)),
+            double.Parse(f["pipe_alloc"], CultureInfo.InvariantCulture), gcs[0], gcs[1], gcs[2],
+            TimeSpan.FromMilliseconds(double.Parse(f["pipe_gc_pause_ms"], CultureInfo.InvariantCulture)));
     }
 
     /// <summary>Child side (subcommand sink-core): both measurements, one result line.</summary>
@@ -212,25 +216,41 @@ public static class SinkThroughput
     /// </summary>
     private static WarmUpResult WarmUp(byte[][] bodies, CpuPath path)
     {
-        var started = Stopwatch.GetTimestamp();
-        var window = Stopwatch.GetTimestamp();
-        var quiet = new JitQuiet(SteadyJitPerSecond);
+        var clock = new WarmUpClock(MaxWarmUp);
         for (var i = 0; ; i++)
         {
             path.Process(bodies[i % bodies.Length]);
-            if (Stopwatch.GetElapsedTime(window) < TimeSpan.FromSeconds(1)) continue;
-            var steady = quiet.Close() >= SteadyWindows;
-            window = Stopwatch.GetTimestamp();
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            if ((steady && elapsed >= MinWarmUp) || elapsed >= MaxWarmUp)
+            if (clock.Tick() is { } done)
             {
                 path.Drain();
-                return new WarmUpResult(elapsed, steady);
+                return done;
             }
         }
     }
 
     private readonly record struct WarmUpResult(TimeSpan Time, bool Steady);
+
+    /// <summary>
+    /// Both warm-ups' stopping rule, asked after each piece of work: once a second it closes a JIT window, and the
+    /// warm-up is over after <see cref="SteadyWindows"/> quiet windows in a row and at least <see cref="MinWarmUp"/>,
+    /// or at <paramref name="max"/>.
+    /// </summary>
+    private sealed class WarmUpClock(TimeSpan max)
+    {
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly JitQuiet _quiet = new(SteadyJitPerSecond);
+        private long _window = Stopwatch.GetTimestamp();
+
+        /// <summary>Null while warming up; how long it took, and whether the JIT went quiet, once it is over.</summary>
+        public WarmUpResult? Tick()
+        {
+            if (Stopwatch.GetElapsedTime(_window) < TimeSpan.FromSeconds(1)) return null;
+            var steady = _quiet.Close() >= SteadyWindows;
+            _window = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(_started);
+            return (steady && elapsed >= MinWarmUp) || elapsed >= max ? new WarmUpResult(elapsed, steady) : null;
+        }
+    }
 
     private static readonly TimeSpan SteadyJitPerSecond = TimeSpan.FromMilliseconds(2);
     private const int SteadyWindows = 3;
@@ -263,13 +283,13 @@ public static class SinkThroughput
         {
             var handler = host.Services.GetRequiredService<SinkHandler>();
             var source = new MessageSource("inprocess", "transactions", null);
-            var (warmUp, steady) = await WarmUpPipelineAsync(handler, source, factory);
+            var warmUp = await WarmUpPipelineAsync(handler, source, factory);
             var jit = JitSample.Take();
             var gc = PipelineCosts.ReadGc();
             var started = Stopwatch.GetTimestamp();
             var accepted = await DeliverAsync(handler, bodies, source);
             var rate = bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
-            return (rate, accepted, PipelineCosts.Since(gc, bodies.Length, warmUp, steady, (JitSample.Take() - jit).Time));
+            return (rate, accepted, PipelineCosts.Since(gc, bodies.Length, warmUp.Time, warmUp.Steady, (JitSample.Take() - jit).Time));
         }
         finally
         {
@@ -277,26 +297,17 @@ public static class SinkThroughput
         }
     }
 
-    /// <summary>Batches of fresh events through the pipeline until the JIT is quiet (the CPU-only part's rule), at least <see cref="MinWarmUp"/>.</summary>
-    private static async Task<(TimeSpan Time, bool Steady)> WarmUpPipelineAsync(SinkHandler handler, MessageSource source, BenchEvents factory)
+    /// <summary>Batches of fresh events through the pipeline until the JIT is quiet (the CPU-only part's rule).</summary>
+    private static async Task<WarmUpResult> WarmUpPipelineAsync(SinkHandler handler, MessageSource source, BenchEvents factory)
     {
-        var started = Stopwatch.GetTimestamp();
-        var window = Stopwatch.GetTimestamp();
-        var quiet = new JitQuiet(SteadyJitPerSecond);
-        var steady = false;
+        var clock = new WarmUpClock(MaxPipelineWarmUp);
         var chunk = new byte[new SinkOptions().Batch.MaxEvents][];
         for (long n = 0; ; )
         {
             var now = DateTimeOffset.UtcNow;
             for (var i = 0; i < chunk.Length; i++) chunk[i] = factory.Mixed(n++, now);
             await DeliverAsync(handler, chunk, source);
-            if (Stopwatch.GetElapsedTime(window) >= TimeSpan.FromSeconds(1))
-            {
-                steady = quiet.Close() >= SteadyWindows;
-                window = Stopwatch.GetTimestamp();
-            }
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            if ((steady && elapsed >= MinWarmUp) || elapsed >= MaxPipelineWarmUp) return (elapsed, steady);
+            if (clock.Tick() is { } done) return done;
         }
     }
 
