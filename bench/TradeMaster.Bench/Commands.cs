@@ -51,7 +51,7 @@ public static class Commands
                          [--url http://host:port (else embedded) --sink-url URL (malformed events; default --url) --lake DIR]
               soak       memory over time: --rate 2500 --duration 600 (working set sampled every 30 s)
               sink       sink events/s on one core (own private PostgreSQL): --sink-events 200000 --sink-core 1
-              sink-stages the sink's per-event work part by part, on this thread (run under taskset -c 1): --events 200000
+              sink-stages the sink's per-event work part by part, on this thread (run under taskset -c 1): --events 200000 --stage NAME (that stage alone, for a profiler)
               micro      BenchmarkDotNet (in-process, short run): sink validate+transform, ledger apply path; BDN args pass through
             Traffic: the simulator's TrafficMix (tools/TradeMaster.Simulator) over HTTP and, for the in-process baselines, as
               ledger commands; --malformed 0 (share of deliberately bad traffic: half API calls answered 4xx, half CloudEvents
@@ -362,7 +362,7 @@ public static class Commands
         var events = options.Integer("events", 200_000);
         if (events <= 0) throw new ArgumentException("--events must be positive.");
         AnsiConsole.MarkupLine(Markup.Escape($"Machine: {Machine.Line(null)}"));
-        TradeMaster.Bench.Micro.SinkStages.Print(TradeMaster.Bench.Micro.SinkStages.Run(events), events);
+        TradeMaster.Bench.Micro.SinkStages.Print(TradeMaster.Bench.Micro.SinkStages.Run(events, options.Text("stage")), events);
         return 0;
     }
 

@@ -21,7 +21,8 @@ public sealed record SinkStage(string Name, string What, double MicrosecondsPerE
 /// </summary>
 public static class SinkStages
 {
-    public static IReadOnlyList<SinkStage> Run(int events)
+    /// <param name="only">Run only the stage of this name (for a profiler), or every stage when null.</param>
+    public static IReadOnlyList<SinkStage> Run(int events, string? only = null)
     {
         var factory = new BenchEvents();
         var now = DateTimeOffset.UtcNow;
@@ -46,7 +47,10 @@ public static class SinkStages
                 AnalyticsRow.Write(row, envelope, source, now);
             }
 
-            return
+            SinkStage? Time(string name, string what, int count, Action<int> stage) =>
+                only is null || only == name ? SinkStages.Time(name, what, count, stage) : null;
+
+            SinkStage?[] stages =
             [
                 Time("parse", "JsonDocument.Parse", bodies.Length, i => JsonDocument.Parse(bodies[i].AsMemory()).Dispose()),
                 Time("lone surrogates", "EventValidator.LoneSurrogateEscape", bodies.Length, i => EventValidator.LoneSurrogateEscape(bodies[i])),
@@ -66,6 +70,9 @@ public static class SinkStages
                     Write(validated.Document!.RootElement);
                 }),
             ];
+            return only is null || stages.Any(s => s is not null)
+                ? [.. stages.OfType<SinkStage>()]
+                : throw new ArgumentException($"--stage '{only}' is none of the stages (parse, schema walk, validate + transform…).");
         }
         finally
         {
