@@ -69,6 +69,101 @@ public sealed class TransformTests
     }
 
     [Fact]
+    public void Write_Rental_IsExactlyTheseBytes()
+    {
+        // The row's text is written byte by byte (RowText), so its exact form is held here: names, order, nulls,
+        // numbers, the producer's escapes kept, a source string escaped as Utf8JsonWriter escapes it.
+        var e = SampleEvents.Rental(Guid.Parse("0193a1b2-0000-7000-8000-000000000001"));
+        var tx = e["data"]!["transaction_id"]!.GetValue<string>();
+        var text = e.ToJsonString().Replace("\"Drama\"", "\"Dr\\u0061ma\"", StringComparison.Ordinal);
+        var buffer = new ArrayBufferWriter<byte>(16);
+        using (var doc = JsonDocument.Parse(text))
+        {
+            AnalyticsRow.Write(buffer, doc.RootElement, new MessageSource("pubsub", "t\u00f3pico <x> & 'y'", "12345678901234"), IngestedAt);
+        }
+        var expected = "{\"event_id\":\"0193a1b2-0000-7000-8000-000000000001\",\"event_source\":\"/trademaster/ledger/stores/7\","
+            + "\"event_time\":\"2025-03-01T12:00:00.000000Z\",\"transaction_id\":\"" + tx + "\",\"transaction_type\":\"rental\",\"outcome\":\"accepted\","
+            + "\"occurred_at\":\"2025-03-01T12:00:00.000000Z\",\"local_date\":\"2025-03-01\",\"store_id\":7,\"store_name\":\"TradeMaster Pinheiros\","
+            + "\"store_city\":\"S\\u00E3o Paulo\",\"store_state\":\"SP\",\"store_timezone\":\"America/Sao_Paulo\",\"employee_id\":31,\"employee_role\":\"clerk\","
+            + "\"customer_key\":\"" + SampleEvents.CustomerKey + "\",\"currency\":\"BRL\",\"total\":\"32.00\",\"lines\":["
+            + "{\"line_number\":1,\"item_id\":303,\"title\":\"Breaking Bad T1\",\"media_type\":\"series_dvd\",\"genre\":\"Dr\\u0061ma\",\"quantity\":1,"
+            + "\"unit_price\":\"15.00\",\"discount\":\"0.00\",\"line_total\":\"15.00\",\"daily_price\":\"5.00\"},"
+            + "{\"line_number\":2,\"item_id\":202,\"title\":\"Cidade de Deus\",\"media_type\":\"movie\",\"genre\":\"Dr\\u0061ma\",\"quantity\":2,"
+            + "\"unit_price\":\"9.00\",\"discount\":\"1.00\",\"line_total\":\"17.00\",\"daily_price\":\"3.00\"}],"
+            + "\"line_count\":2,\"item_count\":3,\"payment_method\":\"pix\",\"payment_installments\":1,\"payment_amount\":\"32.00\","
+            + "\"rental_id\":\"" + tx + "\",\"rental_days\":3,\"rental_start_date\":\"2025-03-01\",\"rental_due_date\":\"2025-03-04\","
+            + "\"rental_started_at\":null,\"returned_at\":null,\"late_days\":null,\"late_fee\":null,\"late_fee_paid\":null,"
+            + "\"refusal_code\":null,\"refusal_message\":null,\"refusal_item_id\":null,\"ingested_at\":\"2025-03-01T15:00:00.123000Z\","
+            + "\"source_transport\":\"pubsub\",\"source_topic\":\"t\\u00F3pico \\u003Cx\\u003E \\u0026 \\u0027y\\u0027\",\"source_message_id\":\"12345678901234\"}\n";
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public void Write_ARowLongerThanTheSpansItIsGiven_IsTheSameRow()
+    {
+        // 40 lines make a row of some 9 KB: the writer moves on to new spans several times.
+        var e = SampleEvents.Sale();
+        var lines = e["data"]!["lines"]!.AsArray();
+        for (var i = 0; i < 38; i++) lines.Add(lines[i % 2]!.DeepClone());
+        using var doc = JsonDocument.Parse(e.Bytes());
+        var whole = new ArrayBufferWriter<byte>(1 << 16);
+        var pieces = new ExactSpans();
+        var source = new MessageSource("pubsub", "t\u00f3pico", "42");
+        AnalyticsRow.Write(whole, doc.RootElement, source, IngestedAt);
+        AnalyticsRow.Write(pieces, doc.RootElement, source, IngestedAt);
+        Assert.True(whole.WrittenCount > 8192, $"{whole.WrittenCount} bytes");
+        Assert.True(pieces.Spans >= 5, $"{pieces.Spans} spans");
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(whole.WrittenSpan), System.Text.Encoding.UTF8.GetString(pieces.Written.ToArray()));
+    }
+
+    /// <summary>An output that hands out exactly what it is asked for, a new array each time: the writer must move on.</summary>
+    private sealed class ExactSpans : IBufferWriter<byte>
+    {
+        private byte[] _current = [];
+
+        public List<byte> Written { get; } = [];
+
+        public int Spans { get; private set; }
+
+        public void Advance(int count) => Written.AddRange(_current.AsSpan(0, count));
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Spans++;
+            return _current = new byte[Math.Max(sizeHint, 1)];
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    }
+
+    [Theory]
+    [InlineData("2025-03-01T12:00:00Z", "2025-03-01T12:00:00.000000Z")]
+    [InlineData("2025-03-01T12:00:00.1234567+00:00", "2025-03-01T12:00:00.123456Z")]
+    [InlineData("2025-03-01T12:00:00.1+00:00", "2025-03-01T12:00:00.100000Z")]
+    [InlineData("2025-03-01T12:00:00.000001Z", "2025-03-01T12:00:00.000001Z")]
+    [InlineData("2024-02-29T23:59:59.9999999Z", "2024-02-29T23:59:59.999999Z")]
+    [InlineData("2025-03-01T09:00:00.5-03:00", "2025-03-01T12:00:00.500000Z")]
+    [InlineData("2025-03-01T12:00:00.123456789Z", "2025-03-01T12:00:00.123456Z")]
+    [InlineData("2025-03-01T12:00:00.25\u002B00:00", "2025-03-01T12:00:00.250000Z")]
+    [InlineData("2025-02-30T12:00:00Z", null)]
+    [InlineData("yesterday", null)]
+    public void Write_EventTime_IsTheLakeTimestampInUtcMicroseconds_OrNullWhenUnreadable(string time, string? expected)
+    {
+        var e = SampleEvents.Sale();
+        e["time"] = "TIME";
+        // As written here, escapes included: JsonNode would escape the '+'.
+        var text = e.ToJsonString().Replace("\"TIME\"", "\"" + time + "\"", StringComparison.Ordinal);
+        Assert.Contains(time, text, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(text);
+        var buffer = new ArrayBufferWriter<byte>();
+        AnalyticsRow.Write(buffer, doc.RootElement, new MessageSource("dapr", "transactions", "m-1"), IngestedAt);
+        using var written = JsonDocument.Parse(buffer.WrittenMemory);
+        var row = written.RootElement;
+        if (expected is null) Assert.Equal(JsonValueKind.Null, row.GetProperty("event_time").ValueKind);
+        else Assert.Equal(expected, row.GetProperty("event_time").GetString());
+    }
+
+    [Fact]
     public void Write_Rental_CarriesTermsAndDailyPrice()
     {
         var row = Transform(SampleEvents.Rental());

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using TradeMaster.Contracts.Events;
+using TradeMaster.Sink.Validation;
 
 namespace TradeMaster.Sink.Transform;
 
@@ -13,15 +14,11 @@ public sealed record MessageSource(string Transport, string? Topic, string? Mess
 /// The analytics shape: one row per transaction (refusals included, outcome = refused) with its lines as a
 /// REPEATED RECORD, store/employee/customer/payment/rental/return flattened into typed columns, money as exact
 /// NUMERIC strings, and ingestion metadata. sink/bigquery/transactions.schema.json is this shape;
-/// docs/analytics.md says why. The row is written straight from the validated JsonElement with a
-/// Utf8JsonWriter: no intermediate object per event.
+/// docs/analytics.md says why. The row is written straight from the validated JsonElement into the output
+/// (<see cref="RowText"/>): no intermediate object per event.
 /// </summary>
 public static class AnalyticsRow
 {
-    // The row's structure is fixed by this code (TransformTests parse every shape); the writer need not check it
-    // on every property of every event.
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
-
     private enum DataField { TransactionId, TransactionType, AttemptedType, OccurredAt, LocalDate, Store, Employee, Customer, Currency, Lines, Total, Payment, Rental, Return, Refusal, RentalId, Days }
 
     private static readonly JsonFields<DataField> DataFields = new("transaction_id", "transaction_type", "attempted_type", "occurred_at", "local_date",
@@ -40,226 +37,218 @@ public static class AnalyticsRow
     private static readonly JsonFields<LineField> LineFields = new("line_number", "item_id", "title", "media_type", "genre", "quantity",
         "unit_price", "discount", "line_total", "daily_price");
 
-    /// <summary>
-    /// The row's column names, escaped once: a name written as a <see cref="JsonEncodedText"/> is copied as it is,
-    /// where a UTF-8 span is searched for characters to escape on every row (fifty names a row).
-    /// </summary>
+    /// <summary>The row's column names with their quotes and colon, as <see cref="RowText"/> takes them.</summary>
     private static class Names
     {
-        public static readonly JsonEncodedText EventId = JsonEncodedText.Encode("event_id"u8);
-        public static readonly JsonEncodedText EventSource = JsonEncodedText.Encode("event_source"u8);
-        public static readonly JsonEncodedText EventTime = JsonEncodedText.Encode("event_time"u8);
-        public static readonly JsonEncodedText TransactionId = JsonEncodedText.Encode("transaction_id"u8);
-        public static readonly JsonEncodedText TransactionType = JsonEncodedText.Encode("transaction_type"u8);
-        public static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome"u8);
-        public static readonly JsonEncodedText OccurredAt = JsonEncodedText.Encode("occurred_at"u8);
-        public static readonly JsonEncodedText LocalDate = JsonEncodedText.Encode("local_date"u8);
-        public static readonly JsonEncodedText StoreId = JsonEncodedText.Encode("store_id"u8);
-        public static readonly JsonEncodedText StoreName = JsonEncodedText.Encode("store_name"u8);
-        public static readonly JsonEncodedText StoreCity = JsonEncodedText.Encode("store_city"u8);
-        public static readonly JsonEncodedText StoreState = JsonEncodedText.Encode("store_state"u8);
-        public static readonly JsonEncodedText StoreTimezone = JsonEncodedText.Encode("store_timezone"u8);
-        public static readonly JsonEncodedText EmployeeId = JsonEncodedText.Encode("employee_id"u8);
-        public static readonly JsonEncodedText EmployeeRole = JsonEncodedText.Encode("employee_role"u8);
-        public static readonly JsonEncodedText CustomerKey = JsonEncodedText.Encode("customer_key"u8);
-        public static readonly JsonEncodedText Currency = JsonEncodedText.Encode("currency"u8);
-        public static readonly JsonEncodedText Total = JsonEncodedText.Encode("total"u8);
-        public static readonly JsonEncodedText PaymentMethod = JsonEncodedText.Encode("payment_method"u8);
-        public static readonly JsonEncodedText PaymentInstallments = JsonEncodedText.Encode("payment_installments"u8);
-        public static readonly JsonEncodedText PaymentAmount = JsonEncodedText.Encode("payment_amount"u8);
-        public static readonly JsonEncodedText RefusalCode = JsonEncodedText.Encode("refusal_code"u8);
-        public static readonly JsonEncodedText RefusalMessage = JsonEncodedText.Encode("refusal_message"u8);
-        public static readonly JsonEncodedText RefusalItemId = JsonEncodedText.Encode("refusal_item_id"u8);
-        public static readonly JsonEncodedText IngestedAt = JsonEncodedText.Encode("ingested_at"u8);
-        public static readonly JsonEncodedText SourceTransport = JsonEncodedText.Encode("source_transport"u8);
-        public static readonly JsonEncodedText SourceTopic = JsonEncodedText.Encode("source_topic"u8);
-        public static readonly JsonEncodedText SourceMessageId = JsonEncodedText.Encode("source_message_id"u8);
-        public static readonly JsonEncodedText Lines = JsonEncodedText.Encode("lines"u8);
-        public static readonly JsonEncodedText LineNumber = JsonEncodedText.Encode("line_number"u8);
-        public static readonly JsonEncodedText ItemId = JsonEncodedText.Encode("item_id"u8);
-        public static readonly JsonEncodedText Title = JsonEncodedText.Encode("title"u8);
-        public static readonly JsonEncodedText MediaType = JsonEncodedText.Encode("media_type"u8);
-        public static readonly JsonEncodedText Genre = JsonEncodedText.Encode("genre"u8);
-        public static readonly JsonEncodedText Quantity = JsonEncodedText.Encode("quantity"u8);
-        public static readonly JsonEncodedText UnitPrice = JsonEncodedText.Encode("unit_price"u8);
-        public static readonly JsonEncodedText Discount = JsonEncodedText.Encode("discount"u8);
-        public static readonly JsonEncodedText LineTotal = JsonEncodedText.Encode("line_total"u8);
-        public static readonly JsonEncodedText DailyPrice = JsonEncodedText.Encode("daily_price"u8);
-        public static readonly JsonEncodedText LineCount = JsonEncodedText.Encode("line_count"u8);
-        public static readonly JsonEncodedText ItemCount = JsonEncodedText.Encode("item_count"u8);
-        public static readonly JsonEncodedText RentalId = JsonEncodedText.Encode("rental_id"u8);
-        public static readonly JsonEncodedText RentalDays = JsonEncodedText.Encode("rental_days"u8);
-        public static readonly JsonEncodedText RentalStartDate = JsonEncodedText.Encode("rental_start_date"u8);
-        public static readonly JsonEncodedText RentalDueDate = JsonEncodedText.Encode("rental_due_date"u8);
-        public static readonly JsonEncodedText RentalStartedAt = JsonEncodedText.Encode("rental_started_at"u8);
-        public static readonly JsonEncodedText ReturnedAt = JsonEncodedText.Encode("returned_at"u8);
-        public static readonly JsonEncodedText LateDays = JsonEncodedText.Encode("late_days"u8);
-        public static readonly JsonEncodedText LateFee = JsonEncodedText.Encode("late_fee"u8);
-        public static readonly JsonEncodedText LateFeePaid = JsonEncodedText.Encode("late_fee_paid"u8);
+        public static ReadOnlySpan<byte> EventId => "\"event_id\":"u8;
+        public static ReadOnlySpan<byte> EventSource => "\"event_source\":"u8;
+        public static ReadOnlySpan<byte> EventTime => "\"event_time\":"u8;
+        public static ReadOnlySpan<byte> TransactionId => "\"transaction_id\":"u8;
+        public static ReadOnlySpan<byte> TransactionType => "\"transaction_type\":"u8;
+        public static ReadOnlySpan<byte> Outcome => "\"outcome\":"u8;
+        public static ReadOnlySpan<byte> OccurredAt => "\"occurred_at\":"u8;
+        public static ReadOnlySpan<byte> LocalDate => "\"local_date\":"u8;
+        public static ReadOnlySpan<byte> StoreId => "\"store_id\":"u8;
+        public static ReadOnlySpan<byte> StoreName => "\"store_name\":"u8;
+        public static ReadOnlySpan<byte> StoreCity => "\"store_city\":"u8;
+        public static ReadOnlySpan<byte> StoreState => "\"store_state\":"u8;
+        public static ReadOnlySpan<byte> StoreTimezone => "\"store_timezone\":"u8;
+        public static ReadOnlySpan<byte> EmployeeId => "\"employee_id\":"u8;
+        public static ReadOnlySpan<byte> EmployeeRole => "\"employee_role\":"u8;
+        public static ReadOnlySpan<byte> CustomerKey => "\"customer_key\":"u8;
+        public static ReadOnlySpan<byte> Currency => "\"currency\":"u8;
+        public static ReadOnlySpan<byte> Total => "\"total\":"u8;
+        public static ReadOnlySpan<byte> PaymentMethod => "\"payment_method\":"u8;
+        public static ReadOnlySpan<byte> PaymentInstallments => "\"payment_installments\":"u8;
+        public static ReadOnlySpan<byte> PaymentAmount => "\"payment_amount\":"u8;
+        public static ReadOnlySpan<byte> RefusalCode => "\"refusal_code\":"u8;
+        public static ReadOnlySpan<byte> RefusalMessage => "\"refusal_message\":"u8;
+        public static ReadOnlySpan<byte> RefusalItemId => "\"refusal_item_id\":"u8;
+        public static ReadOnlySpan<byte> IngestedAt => "\"ingested_at\":"u8;
+        public static ReadOnlySpan<byte> SourceTransport => "\"source_transport\":"u8;
+        public static ReadOnlySpan<byte> SourceTopic => "\"source_topic\":"u8;
+        public static ReadOnlySpan<byte> SourceMessageId => "\"source_message_id\":"u8;
+        public static ReadOnlySpan<byte> Lines => "\"lines\":"u8;
+        public static ReadOnlySpan<byte> LineNumber => "\"line_number\":"u8;
+        public static ReadOnlySpan<byte> ItemId => "\"item_id\":"u8;
+        public static ReadOnlySpan<byte> Title => "\"title\":"u8;
+        public static ReadOnlySpan<byte> MediaType => "\"media_type\":"u8;
+        public static ReadOnlySpan<byte> Genre => "\"genre\":"u8;
+        public static ReadOnlySpan<byte> Quantity => "\"quantity\":"u8;
+        public static ReadOnlySpan<byte> UnitPrice => "\"unit_price\":"u8;
+        public static ReadOnlySpan<byte> Discount => "\"discount\":"u8;
+        public static ReadOnlySpan<byte> LineTotal => "\"line_total\":"u8;
+        public static ReadOnlySpan<byte> DailyPrice => "\"daily_price\":"u8;
+        public static ReadOnlySpan<byte> LineCount => "\"line_count\":"u8;
+        public static ReadOnlySpan<byte> ItemCount => "\"item_count\":"u8;
+        public static ReadOnlySpan<byte> RentalId => "\"rental_id\":"u8;
+        public static ReadOnlySpan<byte> RentalDays => "\"rental_days\":"u8;
+        public static ReadOnlySpan<byte> RentalStartDate => "\"rental_start_date\":"u8;
+        public static ReadOnlySpan<byte> RentalDueDate => "\"rental_due_date\":"u8;
+        public static ReadOnlySpan<byte> RentalStartedAt => "\"rental_started_at\":"u8;
+        public static ReadOnlySpan<byte> ReturnedAt => "\"returned_at\":"u8;
+        public static ReadOnlySpan<byte> LateDays => "\"late_days\":"u8;
+        public static ReadOnlySpan<byte> LateFee => "\"late_fee\":"u8;
+        public static ReadOnlySpan<byte> LateFeePaid => "\"late_fee_paid\":"u8;
     }
 
-    private static readonly JsonEncodedText Refused = JsonEncodedText.Encode("refused"u8);
-    private static readonly JsonEncodedText Accepted = JsonEncodedText.Encode("accepted"u8);
-
-    // One writer per thread, reset onto each row's buffer: the row costs no writer allocation.
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    // The known types as UTF-8, with the string each one is: the type is read without making a string.
+    private static readonly (byte[] Utf8, string Type)[] KnownTypes = [.. EventTypes.All.Select(t => (System.Text.Encoding.UTF8.GetBytes(t), t))];
 
     /// <summary>
     /// Copies a value's JSON text as it is in the event (the parser checked it): no string decoded, re-escaped and
     /// re-encoded. The text may keep the producer's escapes (<c>\u00E3</c> or <c>ã</c>); both are the same JSON string.
     /// </summary>
-    private static void Copy(Utf8JsonWriter w, JsonEncodedText name, JsonElement value) => WriteRaw(w, name, JsonMarshal.GetRawUtf8Value(value));
-
-    /// <summary>A property whose value is JSON text this code made or the parser checked: written as it is.</summary>
-    private static void WriteRaw(Utf8JsonWriter w, JsonEncodedText name, ReadOnlySpan<byte> json)
-    {
-        w.WritePropertyName(name);
-        w.WriteRawValue(json, skipInputValidation: true);
-    }
+    private static void Copy(ref RowText w, ReadOnlySpan<byte> name, JsonElement value) => w.Raw(name, JsonMarshal.GetRawUtf8Value(value));
 
     /// <summary>Writes one NDJSON line (terminated by '\n') for a valid event.</summary>
     public static void Write(IBufferWriter<byte> output, JsonElement envelope, MessageSource source, DateTimeOffset ingestedAt)
     {
         var e = new JsonSlots();
         EnvelopeFields.Read(envelope, ref e);
-        var type = e.Get(EnvelopeField.Type).GetString()!;
+        var type = TypeOf(e.Get(EnvelopeField.Type));
         var refused = type == EventTypes.TransactionRefused;
         var data = new JsonSlots();
         DataFields.Read(e.Get(EnvelopeField.Data), ref data);
-        var w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
-        w.Reset(output);
+        var w = new RowText(output);
+        w.StartObject();
+        Copy(ref w, Names.EventId, e.Get(EnvelopeField.Id));
+        Copy(ref w, Names.EventSource, e.Get(EnvelopeField.Source));
+        if (e.Get(EnvelopeField.Time) is { ValueKind: JsonValueKind.String } time) WriteTimestamp(ref w, Names.EventTime, time);
+        else w.Null(Names.EventTime);
+
+        Copy(ref w, Names.TransactionId, data.Get(DataField.TransactionId));
+        Copy(ref w, Names.TransactionType, data.Get(refused ? DataField.AttemptedType : DataField.TransactionType));
+        w.Raw(Names.Outcome, refused ? "\"refused\""u8 : "\"accepted\""u8);
+        WriteTimestamp(ref w, Names.OccurredAt, data.Get(DataField.OccurredAt));
+        Copy(ref w, Names.LocalDate, data.Get(DataField.LocalDate));
+
+        var store = new JsonSlots();
+        StoreFields.Read(data.Get(DataField.Store), ref store);
+        w.Number(Names.StoreId, store.Get(StoreField.Id).GetInt64());
+        Copy(ref w, Names.StoreName, store.Get(StoreField.Name));
+        Copy(ref w, Names.StoreCity, store.Get(StoreField.City));
+        Copy(ref w, Names.StoreState, store.Get(StoreField.State));
+        Copy(ref w, Names.StoreTimezone, store.Get(StoreField.Timezone));
+
+        var employee = data.Get(DataField.Employee);
+        if (employee.ValueKind == JsonValueKind.Object)
         {
-            w.WriteStartObject();
-            Copy(w, Names.EventId, e.Get(EnvelopeField.Id));
-            Copy(w, Names.EventSource, e.Get(EnvelopeField.Source));
-            if (e.Get(EnvelopeField.Time) is { ValueKind: JsonValueKind.String } time && time.TryGetDateTimeOffset(out var t)) WriteTimestamp(w, Names.EventTime, t);
-            else w.WriteNull(Names.EventTime);
-
-            Copy(w, Names.TransactionId, data.Get(DataField.TransactionId));
-            Copy(w, Names.TransactionType, data.Get(refused ? DataField.AttemptedType : DataField.TransactionType));
-            w.WriteString(Names.Outcome, refused ? Refused : Accepted);
-            WriteTimestamp(w, Names.OccurredAt, data.Get(DataField.OccurredAt).GetDateTimeOffset());
-            Copy(w, Names.LocalDate, data.Get(DataField.LocalDate));
-
-            var store = new JsonSlots();
-            StoreFields.Read(data.Get(DataField.Store), ref store);
-            w.WriteNumber(Names.StoreId, store.Get(StoreField.Id).GetInt64());
-            Copy(w, Names.StoreName, store.Get(StoreField.Name));
-            Copy(w, Names.StoreCity, store.Get(StoreField.City));
-            Copy(w, Names.StoreState, store.Get(StoreField.State));
-            Copy(w, Names.StoreTimezone, store.Get(StoreField.Timezone));
-
-            var employee = data.Get(DataField.Employee);
-            if (employee.ValueKind == JsonValueKind.Object)
-            {
-                w.WriteNumber(Names.EmployeeId, employee.GetProperty("id"u8).GetInt64());
-                Copy(w, Names.EmployeeRole, employee.GetProperty("role"u8));
-            }
-            else
-            {
-                w.WriteNull(Names.EmployeeId);
-                w.WriteNull(Names.EmployeeRole);
-            }
-            var customer = data.Get(DataField.Customer);
-            if (customer.ValueKind == JsonValueKind.Object) Copy(w, Names.CustomerKey, customer.GetProperty("key"u8));
-            else w.WriteNull(Names.CustomerKey);
-
-            if (refused)
-            {
-                w.WriteNull(Names.Currency);
-                w.WriteNull(Names.Total);
-            }
-            else
-            {
-                Copy(w, Names.Currency, data.Get(DataField.Currency));
-                WriteMoney(w, Names.Total, data.Get(DataField.Total));
-            }
-
-            WriteLines(w, data.Get(DataField.Lines), refused);
-
-            var payment = refused ? default : data.Get(DataField.Payment);
-            if (payment.ValueKind == JsonValueKind.Object)
-            {
-                Copy(w, Names.PaymentMethod, payment.GetProperty("method"u8));
-                w.WriteNumber(Names.PaymentInstallments, payment.GetProperty("installments"u8).GetInt64());
-                WriteMoney(w, Names.PaymentAmount, payment.GetProperty("amount"u8));
-            }
-            else
-            {
-                w.WriteNull(Names.PaymentMethod);
-                w.WriteNull(Names.PaymentInstallments);
-                w.WriteNull(Names.PaymentAmount);
-            }
-
-            WriteRentalAndReturn(w, type, ref data);
-
-            if (refused)
-            {
-                var refusal = data.Get(DataField.Refusal);
-                Copy(w, Names.RefusalCode, refusal.GetProperty("code"u8));
-                Copy(w, Names.RefusalMessage, refusal.GetProperty("message"u8));
-                WriteNullableInt(w, Names.RefusalItemId, refusal.GetProperty("item_id"u8));
-            }
-            else
-            {
-                w.WriteNull(Names.RefusalCode);
-                w.WriteNull(Names.RefusalMessage);
-                w.WriteNull(Names.RefusalItemId);
-            }
-
-            WriteTimestamp(w, Names.IngestedAt, ingestedAt);
-            w.WriteString(Names.SourceTransport, source.Transport);
-            if (source.Topic is null) w.WriteNull(Names.SourceTopic); else w.WriteString(Names.SourceTopic, source.Topic);
-            if (source.MessageId is null) w.WriteNull(Names.SourceMessageId); else w.WriteString(Names.SourceMessageId, source.MessageId);
-            w.WriteEndObject();
-            w.Flush();
+            w.Number(Names.EmployeeId, employee.GetProperty("id"u8).GetInt64());
+            Copy(ref w, Names.EmployeeRole, employee.GetProperty("role"u8));
         }
+        else
+        {
+            w.Null(Names.EmployeeId);
+            w.Null(Names.EmployeeRole);
+        }
+        var customer = data.Get(DataField.Customer);
+        if (customer.ValueKind == JsonValueKind.Object) Copy(ref w, Names.CustomerKey, customer.GetProperty("key"u8));
+        else w.Null(Names.CustomerKey);
+
+        if (refused)
+        {
+            w.Null(Names.Currency);
+            w.Null(Names.Total);
+        }
+        else
+        {
+            Copy(ref w, Names.Currency, data.Get(DataField.Currency));
+            WriteMoney(ref w, Names.Total, data.Get(DataField.Total));
+        }
+
+        WriteLines(ref w, data.Get(DataField.Lines), refused);
+
+        var payment = refused ? default : data.Get(DataField.Payment);
+        if (payment.ValueKind == JsonValueKind.Object)
+        {
+            Copy(ref w, Names.PaymentMethod, payment.GetProperty("method"u8));
+            w.Number(Names.PaymentInstallments, payment.GetProperty("installments"u8).GetInt64());
+            WriteMoney(ref w, Names.PaymentAmount, payment.GetProperty("amount"u8));
+        }
+        else
+        {
+            w.Null(Names.PaymentMethod);
+            w.Null(Names.PaymentInstallments);
+            w.Null(Names.PaymentAmount);
+        }
+
+        WriteRentalAndReturn(ref w, type, ref data);
+
+        if (refused)
+        {
+            var refusal = data.Get(DataField.Refusal);
+            Copy(ref w, Names.RefusalCode, refusal.GetProperty("code"u8));
+            Copy(ref w, Names.RefusalMessage, refusal.GetProperty("message"u8));
+            WriteNullableInt(ref w, Names.RefusalItemId, refusal.GetProperty("item_id"u8));
+        }
+        else
+        {
+            w.Null(Names.RefusalCode);
+            w.Null(Names.RefusalMessage);
+            w.Null(Names.RefusalItemId);
+        }
+
+        WriteTimestamp(ref w, Names.IngestedAt, ingestedAt);
+        w.String(Names.SourceTransport, source.Transport);
+        if (source.Topic is null) w.Null(Names.SourceTopic); else w.String(Names.SourceTopic, source.Topic);
+        if (source.MessageId is null) w.Null(Names.SourceMessageId); else w.String(Names.SourceMessageId, source.MessageId);
+        w.EndObject();
+        w.Flush();
         output.GetSpan(1)[0] = (byte)'\n';
         output.Advance(1);
     }
 
-    private static void WriteLines(Utf8JsonWriter w, JsonElement lines, bool refused)
+    private static string TypeOf(JsonElement type)
+    {
+        foreach (var (utf8, known) in KnownTypes)
+        {
+            if (type.ValueEquals(utf8)) return known;
+        }
+        return type.GetString()!;
+    }
+
+    private static void WriteLines(ref RowText w, JsonElement lines, bool refused)
     {
         long itemCount = 0;
-        w.WriteStartArray(Names.Lines);
+        w.StartArray(Names.Lines);
         var number = 0;
         foreach (var element in lines.EnumerateArray())
         {
             var line = new JsonSlots();
             LineFields.Read(element, ref line);
             number++;
-            w.WriteStartObject();
-            w.WriteNumber(Names.LineNumber, refused ? number : line.Get(LineField.LineNumber).GetInt64());
-            w.WriteNumber(Names.ItemId, line.Get(LineField.ItemId).GetInt64());
-            WriteNullableString(w, Names.Title, line.Get(LineField.Title));
-            WriteNullableString(w, Names.MediaType, line.Get(LineField.MediaType));
-            WriteNullableString(w, Names.Genre, line.Get(LineField.Genre));
+            w.StartObject();
+            w.Number(Names.LineNumber, refused ? number : line.Get(LineField.LineNumber).GetInt64());
+            w.Number(Names.ItemId, line.Get(LineField.ItemId).GetInt64());
+            WriteNullableString(ref w, Names.Title, line.Get(LineField.Title));
+            WriteNullableString(ref w, Names.MediaType, line.Get(LineField.MediaType));
+            WriteNullableString(ref w, Names.Genre, line.Get(LineField.Genre));
             var quantity = line.Get(LineField.Quantity).GetInt64();
             itemCount += quantity;
-            w.WriteNumber(Names.Quantity, quantity);
+            w.Number(Names.Quantity, quantity);
             if (refused)
             {
-                w.WriteNull(Names.UnitPrice);
-                w.WriteNull(Names.Discount);
-                w.WriteNull(Names.LineTotal);
-                w.WriteNull(Names.DailyPrice);
+                w.Null(Names.UnitPrice);
+                w.Null(Names.Discount);
+                w.Null(Names.LineTotal);
+                w.Null(Names.DailyPrice);
             }
             else
             {
-                WriteMoney(w, Names.UnitPrice, line.Get(LineField.UnitPrice));
-                WriteMoney(w, Names.Discount, line.Get(LineField.Discount));
-                WriteMoney(w, Names.LineTotal, line.Get(LineField.LineTotal));
-                WriteMoney(w, Names.DailyPrice, line.Get(LineField.DailyPrice));
+                WriteMoney(ref w, Names.UnitPrice, line.Get(LineField.UnitPrice));
+                WriteMoney(ref w, Names.Discount, line.Get(LineField.Discount));
+                WriteMoney(ref w, Names.LineTotal, line.Get(LineField.LineTotal));
+                WriteMoney(ref w, Names.DailyPrice, line.Get(LineField.DailyPrice));
             }
-            w.WriteEndObject();
+            w.EndObject();
         }
-        w.WriteEndArray();
-        w.WriteNumber(Names.LineCount, number);
-        w.WriteNumber(Names.ItemCount, itemCount);
+        w.EndArray();
+        w.Number(Names.LineCount, number);
+        w.Number(Names.ItemCount, itemCount);
     }
 
-    private static void WriteRentalAndReturn(Utf8JsonWriter w, string type, ref JsonSlots data)
+    private static void WriteRentalAndReturn(ref RowText w, string type, ref JsonSlots data)
     {
         JsonElement rentalId = default, days = default, startDate = default, dueDate = default;
         JsonElement startedAt = default, returnedAt = default, lateDays = default, lateFee = default, feePaid = default;
@@ -288,38 +277,38 @@ public static class AnalyticsRow
                 days = data.Get(DataField.Days);
                 break;
         }
-        WriteNullableString(w, Names.RentalId, rentalId);
-        WriteNullableInt(w, Names.RentalDays, days);
-        WriteNullableString(w, Names.RentalStartDate, startDate);
-        WriteNullableString(w, Names.RentalDueDate, dueDate);
-        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, Names.RentalStartedAt, startedAt.GetDateTimeOffset());
-        else w.WriteNull(Names.RentalStartedAt);
-        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(w, Names.ReturnedAt, returnedAt.GetDateTimeOffset());
-        else w.WriteNull(Names.ReturnedAt);
-        WriteNullableInt(w, Names.LateDays, lateDays);
-        WriteMoney(w, Names.LateFee, lateFee);
-        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean(Names.LateFeePaid, feePaid.GetBoolean());
-        else w.WriteNull(Names.LateFeePaid);
+        WriteNullableString(ref w, Names.RentalId, rentalId);
+        WriteNullableInt(ref w, Names.RentalDays, days);
+        WriteNullableString(ref w, Names.RentalStartDate, startDate);
+        WriteNullableString(ref w, Names.RentalDueDate, dueDate);
+        if (startedAt.ValueKind == JsonValueKind.String) WriteTimestamp(ref w, Names.RentalStartedAt, startedAt);
+        else w.Null(Names.RentalStartedAt);
+        if (returnedAt.ValueKind == JsonValueKind.String) WriteTimestamp(ref w, Names.ReturnedAt, returnedAt);
+        else w.Null(Names.ReturnedAt);
+        WriteNullableInt(ref w, Names.LateDays, lateDays);
+        WriteMoney(ref w, Names.LateFee, lateFee);
+        if (feePaid.ValueKind is JsonValueKind.True or JsonValueKind.False) w.Boolean(Names.LateFeePaid, feePaid.GetBoolean());
+        else w.Null(Names.LateFeePaid);
     }
 
-    private static void WriteNullableString(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
+    private static void WriteNullableString(ref RowText w, ReadOnlySpan<byte> name, JsonElement value)
     {
-        if (value.ValueKind == JsonValueKind.String) Copy(w, name, value);
-        else w.WriteNull(name);
+        if (value.ValueKind == JsonValueKind.String) Copy(ref w, name, value);
+        else w.Null(name);
     }
 
-    private static void WriteNullableInt(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
+    private static void WriteNullableInt(ref RowText w, ReadOnlySpan<byte> name, JsonElement value)
     {
-        if (value.ValueKind == JsonValueKind.Number) w.WriteNumber(name, value.GetInt64());
-        else w.WriteNull(name);
+        if (value.ValueKind == JsonValueKind.Number) w.Number(name, value.GetInt64());
+        else w.Null(name);
     }
 
     /// <summary>NUMERIC as an exact decimal string with two places: no binary floating point between till and warehouse.</summary>
-    private static void WriteMoney(Utf8JsonWriter w, JsonEncodedText name, JsonElement value)
+    private static void WriteMoney(ref RowText w, ReadOnlySpan<byte> name, JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Number)
         {
-            w.WriteNull(name);
+            w.Null(name);
             return;
         }
         // Digits and a point between quotes, nothing to escape: written as the raw JSON string it is.
@@ -330,7 +319,7 @@ public static class AnalyticsRow
             value.GetDecimal().TryFormat(buffer[1..], out n, "F2", CultureInfo.InvariantCulture);
         }
         buffer[n + 1] = (byte)'"';
-        WriteRaw(w, name, buffer[..(n + 2)]);
+        w.Raw(name, buffer[..(n + 2)]);
     }
 
     /// <summary>
@@ -354,14 +343,43 @@ public static class AnalyticsRow
         return true;
     }
 
-    private static void WriteTimestamp(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset value)
+    private static void WriteTimestamp(ref RowText w, ReadOnlySpan<byte> name, DateTimeOffset value)
     {
         // As with money: ASCII digits and separators between quotes, written raw.
         Span<byte> buffer = stackalloc byte[29];
         buffer[0] = (byte)'"';
         FormatTimestamp(value, buffer[1..28]);
         buffer[28] = (byte)'"';
-        WriteRaw(w, name, buffer);
+        w.Raw(name, buffer);
+    }
+
+    /// <summary>
+    /// A JSON string holding a timestamp, in the lake's form. Written as the ledger writes it (UTC, at most seven
+    /// fraction digits: <see cref="CanonicalText.IsUtcTimestamp"/>), the text is that form already but for the
+    /// fraction, cut or padded to six digits: the same bytes as parsing and formatting it, without the parser. Any
+    /// other form is parsed; an unreadable one is null (only the envelope's optional time can be: the schema holds
+    /// the rest).
+    /// </summary>
+    private static void WriteTimestamp(ref RowText w, ReadOnlySpan<byte> name, JsonElement value)
+    {
+        var text = JsonMarshal.GetRawUtf8Value(value)[1..^1];
+        if (!CanonicalText.IsUtcTimestamp(text))
+        {
+            if (value.TryGetDateTimeOffset(out var parsed)) WriteTimestamp(ref w, name, parsed);
+            else w.Null(name);
+            return;
+        }
+        Span<byte> buffer = stackalloc byte[29];
+        buffer[0] = (byte)'"';
+        text[..19].CopyTo(buffer[1..]);
+        buffer[20] = (byte)'.';
+        var fraction = text[19] == (byte)'.' ? text[20..text.IndexOfAny((byte)'Z', (byte)'+')] : [];
+        if (fraction.Length > 6) fraction = fraction[..6];
+        fraction.CopyTo(buffer[21..]);
+        buffer[(21 + fraction.Length)..27].Fill((byte)'0');
+        buffer[27] = (byte)'Z';
+        buffer[28] = (byte)'"';
+        w.Raw(name, buffer);
     }
 
     /// <summary>
