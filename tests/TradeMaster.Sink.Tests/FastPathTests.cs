@@ -299,10 +299,15 @@ public sealed class FastPathTests
                 Assert.True(DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var expected), s);
                 Assert.Equal(expected, date);
             }
-            if (CanonicalText.IsUtcTimestamp(utf8))
+            if (CanonicalText.TryParseUtcTimestamp(utf8, out var instant))
             {
                 timestampsAccepted++;
                 Assert.True(DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _), s);
+                // The instant the rules compare is the one the document's own reader gives.
+                using var json = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(s));
+                Assert.True(json.RootElement.TryGetDateTimeOffset(out var expected), s);
+                Assert.Equal(expected, instant);
+                Assert.Equal(expected.Offset, instant.Offset);
             }
         }
         Assert.True(datesAccepted > 3_000 && timestampsAccepted > 5_000, $"{datesAccepted} dates, {timestampsAccepted} timestamps accepted");
@@ -315,8 +320,10 @@ public sealed class FastPathTests
     [InlineData("2025-03-01T12:00:00.1234567+00:00")]
     public void CanonicalText_EdgeTimestamps_AreAcceptedByBoth(string s)
     {
-        Assert.True(CanonicalText.IsUtcTimestamp(Encoding.UTF8.GetBytes(s)));
-        Assert.True(DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
+        Assert.True(CanonicalText.TryParseUtcTimestamp(Encoding.UTF8.GetBytes(s), out var instant));
+        Assert.True(DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var expected));
+        Assert.Equal(expected, instant);
+        Assert.Equal(TimeSpan.Zero, instant.Offset);
     }
 
     [Theory]

@@ -258,6 +258,29 @@ public sealed class ValidationRuleTests
     public void Validate_UnknownTimezone_ReportsStoreTimezoneUnknown() =>
         Assert.Equal([StoreTimezoneUnknown], CodesOf(SampleEvents.Sale(), e => Data(e)["store"]!["timezone"] = "Mars/Olympus_Mons"));
 
+    [Theory]
+    // 03:30 UTC is 00:30 on 1 March in São Paulo (UTC−3) and 23:30 on 28 February in Manaus (UTC−4).
+    [InlineData("America/Sao_Paulo", "2025-03-01", new string[0])]
+    [InlineData("America/Manaus", "2025-02-28", new string[0])]
+    [InlineData("America/Manaus", "2025-03-01", new[] { LocalDateMismatch })]
+    [InlineData("America/Sao_Paulo", "2025-02-28", new[] { LocalDateMismatch })]
+    [InlineData("\\u0041merica/Manaus", "2025-02-28", new string[0])]
+    [InlineData("America\\/Sao_Paulo", "2025-02-28", new[] { LocalDateMismatch })]
+    [InlineData("Mars/Olympus_Mons", "2025-03-01", new[] { StoreTimezoneUnknown })]
+    public void Validate_LocalDate_IsTheDateInTheStoresZone_HoweverItsNameIsWritten(string timezone, string localDate, string[] expected)
+    {
+        // Each zone twice: the second look-up finds it among the zones already met, by its bytes.
+        for (var round = 0; round < 2; round++)
+        {
+            var e = SampleEvents.Sale();
+            Data(e)["occurred_at"] = "2025-03-01T03:30:00Z";
+            Data(e)["local_date"] = localDate;
+            Data(e)["store"]!["timezone"] = "TZ";
+            var body = e.ToJsonString().Replace("\"TZ\"", "\"" + timezone + "\"", StringComparison.Ordinal);
+            Assert.Equal(expected, Validation.Errors(body).Codes());
+        }
+    }
+
     [Fact]
     public void Validate_CurrencyNotBrl_ReportsCurrencyUnsupportedOnly() =>
         Assert.Equal([CurrencyUnsupported], CodesOf(SampleEvents.Sale(), e => Data(e)["currency"] = "USD"));

@@ -51,20 +51,32 @@ internal static class CanonicalText
     }
 
     /// <summary><c>yyyy-MM-ddTHH:mm:ss</c>, optionally 1–7 fraction digits, then <c>Z</c> or <c>+00:00</c>.</summary>
-    public static bool IsUtcTimestamp(ReadOnlySpan<byte> s)
+    public static bool IsUtcTimestamp(ReadOnlySpan<byte> s) => TryParseUtcTimestamp(s, out _);
+
+    /// <summary>
+    /// <see cref="IsUtcTimestamp"/>, with the instant: the value <see cref="JsonElement.TryGetDateTimeOffset"/>
+    /// reads from the same text (offset zero, the fraction to the tick).
+    /// </summary>
+    public static bool TryParseUtcTimestamp(ReadOnlySpan<byte> s, out DateTimeOffset value)
     {
-        if (s.Length < 20 || !TryParseDate(s[..10], out _) || s[10] != (byte)'T' || s[13] != (byte)':' || s[16] != (byte)':') return false;
+        value = default;
+        if (s.Length < 20 || !TryParseDate(s[..10], out var date) || s[10] != (byte)'T' || s[13] != (byte)':' || s[16] != (byte)':') return false;
         if (!TryDigits(s.Slice(11, 2), out var hour) || !TryDigits(s.Slice(14, 2), out var minute) || !TryDigits(s.Slice(17, 2), out var second)
             || hour > 23 || minute > 59 || second > 59) return false;
         var rest = s[19..];
+        var ticks = 0L;
         if (rest[0] == (byte)'.')
         {
             var fraction = 1;
             while (fraction < rest.Length && char.IsAsciiDigit((char)rest[fraction])) fraction++;
             if (fraction is 1 or > 8) return false;
+            // 1–7 digits of a second, to ticks (10^-7 s).
+            for (var i = 1; i < 8; i++) ticks = ticks * 10 + (i < fraction ? rest[i] - '0' : 0);
             rest = rest[fraction..];
         }
-        return rest.SequenceEqual("Z"u8) || rest.SequenceEqual("+00:00"u8);
+        if (!rest.SequenceEqual("Z"u8) && !rest.SequenceEqual("+00:00"u8)) return false;
+        value = new DateTimeOffset(date.ToDateTime(new TimeOnly(hour, minute, second)).AddTicks(ticks), TimeSpan.Zero);
+        return true;
     }
 
     private static bool TryDigits(ReadOnlySpan<byte> s, out int value)

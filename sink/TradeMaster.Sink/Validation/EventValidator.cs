@@ -137,7 +137,9 @@ public sealed class EventValidator
         {
             errors.Add(new ValidationError(ValidationCodes.DataContentTypeUnsupported, "$.datacontenttype", "Event data must be application/json."));
         }
-        if (envelope.Get(EnvelopeField.Time) is { ValueKind: not JsonValueKind.Undefined } time && (time.ValueKind != JsonValueKind.String || !time.TryGetDateTimeOffset(out _)))
+        if (envelope.Get(EnvelopeField.Time) is { ValueKind: not JsonValueKind.Undefined } time
+            && (time.ValueKind != JsonValueKind.String
+                || (!CanonicalText.IsUtcTimestamp(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(time)[1..^1]) && !time.TryGetDateTimeOffset(out _))))
         {
             errors.Add(new ValidationError(ValidationCodes.EnvelopeFieldInvalid, "$.time", "time must be an RFC 3339 timestamp."));
         }

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using TradeMaster.Contracts.Events;
 
@@ -12,7 +12,10 @@ namespace TradeMaster.Sink.Validation;
 /// </summary>
 internal sealed class TransactionRules(ValidationOptions options)
 {
-    private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
+    // The zones met so far, by their UTF-8 name: found without making a string (a chain has a handful). Only zones
+    // that exist are kept, so names from bad input cannot grow it; past the limit, look-ups go to TimeZoneInfo.
+    private const int MaxKnownZones = 32;
+    private static (byte[] Utf8, string Name, TimeZoneInfo Zone)[] s_knownZones = [];
 
     // The data object and each line are read once into slots: a rule's look-up is then an index, not a scan of the
     // object's properties (a dozen look-ups on the data object, six on each line).
@@ -102,8 +105,7 @@ internal sealed class TransactionRules(ValidationOptions options)
         if (occurredAt is null || Date(localDateElement) is not { } localDate) return;
         if (store.ValueKind != JsonValueKind.Object
             || !store.TryGetProperty("timezone"u8, out var tzElement) || tzElement.ValueKind != JsonValueKind.String) return;
-        var tzName = tzElement.GetString()!;
-        var zone = Zones.GetOrAdd(tzName, static name => TimeZoneInfo.TryFindSystemTimeZoneById(name, out var z) ? z : null);
+        var (tzName, zone) = ZoneOf(tzElement);
         if (zone is null)
         {
             errors.Add(new ValidationError(ValidationCodes.StoreTimezoneUnknown, "$.data.store.timezone", $"'{tzName}' is not a known IANA timezone."));
@@ -115,6 +117,20 @@ internal sealed class TransactionRules(ValidationOptions options)
             errors.Add(new ValidationError(ValidationCodes.LocalDateMismatch, "$.data.local_date",
                 $"local_date {localDate:yyyy-MM-dd} is not the date of occurred_at in {tzName} ({expected:yyyy-MM-dd})."));
         }
+    }
+
+    private static (string Name, TimeZoneInfo? Zone) ZoneOf(JsonElement name)
+    {
+        var known = Volatile.Read(ref s_knownZones);
+        foreach (var (utf8, n, z) in known)
+        {
+            if (name.ValueEquals(utf8)) return (n, z);
+        }
+        var text = name.GetString()!;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(text, out var zone)) return (text, null);
+        // Lost to another thread's addition: the next look-up adds it.
+        if (known.Length < MaxKnownZones) Interlocked.CompareExchange(ref s_knownZones, [.. known, (System.Text.Encoding.UTF8.GetBytes(text), text, zone)], known);
+        return (text, zone);
     }
 
     /// <summary>Checks every line; returns Σ line_total when every line has one (null otherwise).</summary>
@@ -307,5 +323,11 @@ internal sealed class TransactionRules(ValidationOptions options)
 
     private static DateTimeOffset? Timestamp(JsonElement obj, ReadOnlySpan<byte> name) => Timestamp(obj.TryGetProperty(name, out var v) ? v : default);
 
-    private static DateTimeOffset? Timestamp(JsonElement v) => v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t : null;
+    /// <summary>A timestamp in the ledger's form is read from its bytes; any other form by the document's parser.</summary>
+    private static DateTimeOffset? Timestamp(JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.String) return null;
+        if (CanonicalText.TryParseUtcTimestamp(JsonMarshal.GetRawUtf8Value(v)[1..^1], out var canonical)) return canonical;
+        return v.TryGetDateTimeOffset(out var t) ? t : null;
+    }
 }
