@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace TradeMaster.Contracts.Events;
 
@@ -76,13 +77,16 @@ public sealed record RefusedTransactionData(
 
 public static class EventJson
 {
-    /// <summary>Options for event data: snake_case names, no nulls dropped (a null says "not applicable").</summary>
+    /// <summary>Options for event data: snake_case names, no nulls dropped (a null says "not applicable").
+    /// The event data types come from <see cref="EventJsonContext"/>'s generated serializers; anything else (a
+    /// test's own shape) by reflection. No <c>DictionaryKeyPolicy</c>: no event has a dictionary, and setting one
+    /// makes System.Text.Json fall back from the generated code to its metadata walk.</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         WriteIndented = false,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(EventJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static string DataSchemaUri(string type) =>
@@ -115,7 +119,7 @@ public static class EventJson
             if (traceParent is null) w.WriteNull("traceparent"u8);
             else w.WriteString("traceparent"u8, traceParent);
             w.WritePropertyName("data"u8);
-            JsonSerializer.Serialize(w, data, Options);
+            JsonSerializer.Serialize(w, data, TypeInfo<T>.Value);
             w.WriteEndObject();
         }
         var json = buffer.WrittenSpan.ToArray();
@@ -124,6 +128,11 @@ public static class EventJson
     }
 
     private const int MaxKeptBuffer = 64 * 1024;
+
+    private static class TypeInfo<T>
+    {
+        public static readonly JsonTypeInfo<T> Value = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+    }
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;

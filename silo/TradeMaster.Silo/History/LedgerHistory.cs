@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Npgsql;
 using NpgsqlTypes;
 using TradeMaster.Contracts.Events;
@@ -29,7 +30,13 @@ public sealed record CustomerRecords(List<OpenRental> Open, Dictionary<Guid, Dat
 /// </summary>
 public sealed class LedgerHistory(NpgsqlDataSource dataSource)
 {
-    public static JsonSerializerOptions OutcomeJson { get; } = new(JsonSerializerDefaults.Web);
+    private static readonly JsonTypeInfo<TransactionOutcome> Outcome = (JsonTypeInfo<TransactionOutcome>)
+        new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = OutcomeJsonContext.Default }.GetTypeInfo(typeof(TransactionOutcome));
+
+    /// <summary>The answer as the journal stores it (<c>ledger_transactions.outcome</c>) and reads it back.</summary>
+    internal static byte[] OutcomeBytes(TransactionOutcome outcome) => JsonSerializer.SerializeToUtf8Bytes(outcome, Outcome);
+
+    internal static TransactionOutcome ReadOutcome(byte[] json) => JsonSerializer.Deserialize(json, Outcome)!;
 
     public async Task<Dictionary<Guid, RememberedTransaction>> LookupAsync(IReadOnlyCollection<Guid> transactionIds, CancellationToken cancellationToken = default)
     {
@@ -41,7 +48,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var outcome = JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(3), OutcomeJson)!;
+            var outcome = ReadOutcome(reader.GetFieldValue<byte[]>(3));
             found[reader.GetGuid(0)] = new RememberedTransaction(reader.GetInt32(1), reader.GetString(2), outcome);
         }
         return found;
@@ -212,7 +219,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
                 statuses[i] = o.Accepted ? "accepted" : "refused"; fingerprints[i] = e.Fingerprint;
                 eventIds[i] = o.EventId!.Value; types[i] = e.EventType; times[i] = o.RecordedAt.ToUniversalTime();
                 dates[i] = e.LocalDate;
-                outcomes[i] = JsonSerializer.SerializeToUtf8Bytes(o, OutcomeJson);
+                outcomes[i] = OutcomeBytes(o);
                 payloads[i] = e.EventJson;
                 sequences[i] = e.Sequence;
                 if (e.CustomerPending) returns.Add((e.TransactionId, storeId, e.Sequence));
@@ -345,7 +352,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             journal.Add(new JournalRecord(reader.GetInt64(0), reader.GetString(1),
-                JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(2), OutcomeJson)!));
+                ReadOutcome(reader.GetFieldValue<byte[]>(2))));
         }
         return journal;
     }
@@ -363,7 +370,7 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
         var receipts = new List<Receipt>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            receipts.Add(JsonSerializer.Deserialize<TransactionOutcome>(reader.GetFieldValue<byte[]>(0), OutcomeJson)!.Receipt!);
+            receipts.Add(ReadOutcome(reader.GetFieldValue<byte[]>(0)).Receipt!);
         }
         return receipts;
     }
