@@ -55,15 +55,16 @@ public static class GatewayHostingExtensions
 
         services.AddMemoryCache();
         services.AddSingleton<ApiKeyStore>();
-        services.AddAuthentication()
+        // The API key is the default scheme: the authentication middleware reads it once per request, and the
+        // policies check the user it made. (Naming the scheme in each policy as well made the authorization
+        // middleware authenticate every request a second time.)
+        services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyDefaults.AnyRolePolicy, policy => policy
-                .AddAuthenticationSchemes(ApiKeyDefaults.Scheme)
                 .RequireAuthenticatedUser()
                 .RequireRole("clerk", "manager"))
             .AddPolicy(ApiKeyDefaults.ManagerPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiKeyDefaults.Scheme)
                 .RequireAuthenticatedUser()
                 .RequireRole("manager"));
 
