@@ -80,6 +80,9 @@ public sealed class GatewayFixture : IAsyncLifetime
             """);
     }
 
+    /// <summary>The running gateway's services, for the settings it answers with.</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public async Task DisposeAsync()
     {
         if (_app is not null)

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using TradeMaster.Testing;
 using static TradeMaster.Gateway.Tests.Problems;
 
@@ -178,6 +181,47 @@ public sealed class TransactionTests(GatewayFixture fixture)
 
         var again = await client.PostAsync("/api/v1/stores/1/returns", Json($$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}"}"""));
         await AssertProblemAsync(again, HttpStatusCode.UnprocessableEntity, "rental_already_closed");
+    }
+
+    [Fact]
+    public async Task CreateSaleRentalAndReturn_Accepted_BodyIsTheReceiptAsTheApisJsonSettingsWriteIt()
+    {
+        var itemId = (await fixture.ItemsAsync(
+            """
+            select s.item_id from stock s join catalog_items i using (item_id)
+            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
+            order by s.item_id desc offset 6 limit 1
+            """))[0];
+        var customerId = await fixture.ScalarAsync("select min(customer_id) + 3 from customers where active");
+        var employeeId = await ClerkOfStoreAsync(1);
+        using var client = fixture.Client();
+        // The API's JSON settings (the web defaults, enums as wire names, the framework's relaxed escaping), written by the
+        // reflection serializer: a faster writer for the answers must still write exactly these bytes.
+        var apiJson = new JsonSerializerOptions(fixture.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions)
+        {
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
+
+        var sale = await client.PostAsync(Sales, Json(
+            $$$"""{"employeeId":{{{employeeId}}},"customerId":{{{customerId}}},"lines":[{"itemId":{{{fixture.FreshSellableItem()}}},"quantity":1}],"payment":{"method":"cash"}}"""));
+        await AssertIsReceiptAsync(sale, "sale");
+        var rental = await client.PostAsync("/api/v1/stores/1/rentals", Json(
+            $$$"""{"employeeId":{{{employeeId}}},"customerId":{{{customerId}}},"lines":[{"itemId":{{{itemId}}},"quantity":1}],"days":2,"payment":{"method":"pix"}}"""));
+        var rentalId = (await AssertIsReceiptAsync(rental, "rental")).Rental!.RentalId;
+        var returned = await client.PostAsync("/api/v1/stores/1/returns", Json($$$"""{"employeeId":{{{employeeId}}},"rentalId":"{{{rentalId}}}"}"""));
+        Assert.NotNull((await AssertIsReceiptAsync(returned, "return")).Return);
+
+        async Task<TradeMaster.Contracts.Ledger.Receipt> AssertIsReceiptAsync(HttpResponseMessage response, string kind)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Created, body);
+            Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+            var receipt = JsonSerializer.Deserialize<TradeMaster.Contracts.Ledger.Receipt>(body, apiJson)!;
+            Assert.Equal(JsonSerializer.Serialize(receipt, apiJson), body);
+            Assert.Equal(kind, JsonDocument.Parse(body).RootElement.GetProperty("kind").GetString());
+            Assert.Equal($"/api/v1/stores/1/transactions/{receipt.TransactionId}", response.Headers.Location?.OriginalString);
+            return receipt;
+        }
     }
 
     [Fact]
