@@ -16,6 +16,14 @@ public sealed class TransactionTests(GatewayFixture fixture)
     private Task<int> ClerkOfStoreAsync(int storeId) =>
         fixture.ScalarAsync("select min(employee_id) from employees where store_id = $1 and active", storeId);
 
+    /// <summary>A rentable item of store 1 with two copies free, the <paramref name="offset"/>-th from the top, so tests renting do not share one.</summary>
+    private async Task<int> RentableItemAsync(int offset) => (await fixture.ItemsAsync(
+        """
+        select s.item_id from stock s join catalog_items i using (item_id)
+        where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
+        order by s.item_id desc offset $1 limit 1
+        """, offset))[0];
+
     private Task<decimal> SalePriceAsync(int itemId) => DecimalAsync("select sale_price from catalog_items where item_id = $1", itemId);
 
     private async Task<decimal> DecimalAsync(string sql, int id)
@@ -145,12 +153,7 @@ public sealed class TransactionTests(GatewayFixture fixture)
     [Fact]
     public async Task CreateRentalThenReturn_OpenRental_Returns201WithDueDateThenLateDays()
     {
-        var itemId = (await fixture.ItemsAsync(
-            """
-            select s.item_id from stock s join catalog_items i using (item_id)
-            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
-            order by s.item_id desc limit 1
-            """))[0];
+        var itemId = await RentableItemAsync(offset: 0);
         var customerId = await fixture.ScalarAsync("select min(customer_id) from customers where active");
         var employeeId = await ClerkOfStoreAsync(1);
         using var client = fixture.Client();
@@ -186,12 +189,7 @@ public sealed class TransactionTests(GatewayFixture fixture)
     [Fact]
     public async Task CreateSaleRentalAndReturn_Accepted_BodyIsTheReceiptAsTheApisJsonSettingsWriteIt()
     {
-        var itemId = (await fixture.ItemsAsync(
-            """
-            select s.item_id from stock s join catalog_items i using (item_id)
-            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
-            order by s.item_id desc offset 6 limit 1
-            """))[0];
+        var itemId = await RentableItemAsync(offset: 6);
         var customerId = await fixture.ScalarAsync("select min(customer_id) + 3 from customers where active");
         var employeeId = await ClerkOfStoreAsync(1);
         using var client = fixture.Client();
@@ -227,12 +225,7 @@ public sealed class TransactionTests(GatewayFixture fixture)
     [Fact]
     public async Task CreateLateFeePayment_FeeALateReturnLeftOwed_Returns201OnceAndTheCustomerOwesNothing()
     {
-        var itemId = (await fixture.ItemsAsync(
-            """
-            select s.item_id from stock s join catalog_items i using (item_id)
-            where s.store_id = 1 and i.active and i.rentable and s.rental_copies_owned - s.rental_copies_out >= 2
-            order by s.item_id desc offset 3 limit 1
-            """))[0];
+        var itemId = await RentableItemAsync(offset: 3);
         var customerId = await fixture.ScalarAsync("select min(customer_id) + 7 from customers where active");
         var employeeId = await ClerkOfStoreAsync(1);
         using var client = fixture.Client();
