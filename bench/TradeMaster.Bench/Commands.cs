@@ -61,6 +61,7 @@ public static class Commands
               --steady-jit 20 ms of JIT per second, for at most --prewarm 150 s (0: none)
             Common: --latency-rate 2500 --latency-duration 30 (all) --concurrency 64 --high-concurrency 256 --baseline-duration 15
               (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
+            Diagnostics: --jit-log FILE (any command but micro: every method the JIT compiles, with the time and its tier)
             """);
         return 0;
     }

@@ -7,6 +7,8 @@ using TradeMaster.Bench;
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
 var command = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
+var jitLogAt = Array.IndexOf(rest, "--jit-log");
+using var jitLog = jitLogAt >= 0 && jitLogAt + 1 < rest.Length ? new TradeMaster.Bench.Reporting.JitLog(rest[jitLogAt + 1]) : null;
 try
 {
     return command switch
