@@ -9,6 +9,8 @@ var command = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
 var jitLogAt = Array.IndexOf(rest, "--jit-log");
 using var jitLog = jitLogAt >= 0 && jitLogAt + 1 < rest.Length ? new TradeMaster.Bench.Reporting.JitLog(rest[jitLogAt + 1]) : null;
+var allocLogAt = Array.IndexOf(rest, "--alloc-log");
+using var allocLog = allocLogAt >= 0 && allocLogAt + 1 < rest.Length ? new TradeMaster.Bench.Reporting.AllocationLog(rest[allocLogAt + 1]) : null;
 try
 {
     return command switch

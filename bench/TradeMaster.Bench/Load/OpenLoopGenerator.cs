@@ -58,6 +58,9 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// </summary>
     public JitSample? WindowJit { get; set; }
 
+    /// <summary>What the measured window cost the GC of this process (the embedded host's and the generator's).</summary>
+    public GcSample? WindowGc { get; set; }
+
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
@@ -136,6 +139,7 @@ public sealed class OpenLoopGenerator : IDisposable
         var jitAtProgress = JitSample.Take();
         CpuSample? cpuAtWindowStart = null;
         JitSample? jitAtWindowStart = null;
+        GcSample? gcAtWindowStart = null;
 
         for (long i = 0; i < total; i++)
         {
@@ -165,6 +169,7 @@ public sealed class OpenLoopGenerator : IDisposable
             if (measured && jitAtWindowStart is null)
             {
                 jitAtWindowStart = JitSample.Take();
+                gcAtWindowStart = GcSample.Take();
                 if (cpu is not null) cpuAtWindowStart = cpu();
             }
             if (measured) result.Intended++;
@@ -184,6 +189,7 @@ public sealed class OpenLoopGenerator : IDisposable
             }
         }
         if (jitAtWindowStart is { } jitStart) result.WindowJit = JitSample.Take() - jitStart;
+        if (gcAtWindowStart is { } gcStart) result.WindowGc = GcSample.Take() - gcStart;
         if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
         if (Interlocked.Decrement(ref pending) > 0) await drained.Task;
         fault?.Throw();

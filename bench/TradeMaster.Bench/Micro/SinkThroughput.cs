@@ -31,17 +31,10 @@ public sealed record PipelineCosts(TimeSpan WarmUp, bool WarmUpSteady, TimeSpan 
 {
     public static PipelineCosts None { get; } = new(TimeSpan.Zero, false, TimeSpan.Zero, 0, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The GC's counters now, to subtract from later ones (<see cref="Since"/>).</summary>
-    public static (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) ReadGc() =>
-        (GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
-
-    public static PipelineCosts Since((long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) before, long events, TimeSpan warmUp, bool steady, TimeSpan jit)
+    public static PipelineCosts Since(GcSample before, long events, TimeSpan warmUp, bool steady, TimeSpan jit)
     {
-        var now = ReadGc();
-        // CollectionCount(n) counts the collections of generation n or higher: each collection is given once here.
-        return new PipelineCosts(warmUp, steady, jit, (double)(now.Allocated - before.Allocated) / events,
-            now.Gen0 - before.Gen0 - (now.Gen1 - before.Gen1), now.Gen1 - before.Gen1 - (now.Gen2 - before.Gen2), now.Gen2 - before.Gen2,
-            now.Paused - before.Paused);
+        var gc = GcSample.Take() - before;
+        return new PipelineCosts(warmUp, steady, jit, (double)gc.Allocated / events, gc.Gen0, gc.Gen1, gc.Gen2, gc.Paused);
     }
 
     public string Format() => string.Create(CultureInfo.InvariantCulture,
@@ -285,7 +278,7 @@ public static class SinkThroughput
             var source = new MessageSource("inprocess", "transactions", null);
             var warmUp = await WarmUpPipelineAsync(handler, source, factory);
             var jit = JitSample.Take();
-            var gc = PipelineCosts.ReadGc();
+            var gc = GcSample.Take();
             var started = Stopwatch.GetTimestamp();
             var accepted = await DeliverAsync(handler, bodies, source);
             var rate = bodies.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;

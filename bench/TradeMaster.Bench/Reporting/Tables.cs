@@ -32,7 +32,7 @@ public static class Tables
             var refusals = string.Join(", ", r.RefusalsByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             var errors = string.Join(", ", r.ErrorsByKind.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}{Jit(r)}"));
+                $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}{Jit(r)}{Gc(r)}"));
             AnsiConsole.MarkupLine(Markup.Escape($"  {r.Label}: {SlowSeconds(r.BySecond)}"));
         }
     }
@@ -56,6 +56,10 @@ public static class Tables
 
     private static string Jit(LoadResult r) => r.WindowJit is not { } jit ? "" :
         $"; JIT in the window: {jit.Time.TotalSeconds:F2} s, {jit.Methods:N0} methods";
+
+    private static string Gc(LoadResult r) => r.WindowGc is not { } gc ? "" :
+        $"; GC in the window (this process): {gc.Gen0:N0}/{gc.Gen1:N0}/{gc.Gen2:N0} collections (gen 0/1/2), paused {gc.Paused.TotalMilliseconds:N0} ms, " +
+        $"{gc.Allocated / Math.Max(1, r.Accepted + r.Refused) / 1024.0:N1} KB allocated per answer";
 
     private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
         $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
