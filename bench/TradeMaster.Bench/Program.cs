@@ -1,5 +1,6 @@
 using Spectre.Console;
 using TradeMaster.Bench;
+using TradeMaster.Bench.Reporting;
 
 // TradeMaster's figures against this machine's limits (docs/performance.md):
 //   dotnet run -c Release --project bench/TradeMaster.Bench -- all
@@ -7,24 +8,26 @@ using TradeMaster.Bench;
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
 var command = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
-var jitLogAt = Array.IndexOf(rest, "--jit-log");
-using var jitLog = jitLogAt >= 0 && jitLogAt + 1 < rest.Length ? new TradeMaster.Bench.Reporting.JitLog(rest[jitLogAt + 1]) : null;
-var allocLogAt = Array.IndexOf(rest, "--alloc-log");
-using var allocLog = allocLogAt >= 0 && allocLogAt + 1 < rest.Length ? new TradeMaster.Bench.Reporting.AllocationLog(rest[allocLogAt + 1]) : null;
 try
 {
-    return command switch
+    if (command == "micro") return Commands.Micro(rest);
+    Func<BenchOptions, Task<int>>? run = command switch
     {
-        "load" => await Commands.LoadAsync(new BenchOptions(rest)),
-        "baselines" => await Commands.AllAsync(new BenchOptions(rest), load: false),
-        "all" => await Commands.AllAsync(new BenchOptions(rest), load: true),
-        "soak" => await Commands.SoakAsync(new BenchOptions(rest)),
-        "sink" => await Commands.SinkAsync(new BenchOptions(rest)),
-        "sink-core" => await Commands.SinkCoreAsync(new BenchOptions(rest)),
-        "sink-stages" => Commands.SinkStages(new BenchOptions(rest)),
-        "micro" => Commands.Micro(rest),
-        _ => Commands.Help(),
+        "load" => Commands.LoadAsync,
+        "baselines" => o => Commands.AllAsync(o, load: false),
+        "all" => o => Commands.AllAsync(o, load: true),
+        "soak" => Commands.SoakAsync,
+        "sink" => Commands.SinkAsync,
+        "sink-core" => Commands.SinkCoreAsync,
+        "sink-stages" => o => Task.FromResult(Commands.SinkStages(o)),
+        _ => null,
     };
+    if (run is null) return Commands.Help();
+    var options = new BenchOptions(rest);
+    // Diagnostics of the whole command, read like every other option.
+    using var jitLog = options.Text("jit-log") is { } jitPath ? new JitLog(jitPath) : null;
+    using var allocLog = options.Text("alloc-log") is { } allocPath ? new AllocationLog(allocPath) : null;
+    return await run(options);
 }
 catch (ArgumentException e)
 {

@@ -64,6 +64,9 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
+    /// <summary>Bytes this process allocated in the window per ledger answer in it, as <see cref="CpuMicrosecondsPerAnswer"/> counts them (NaN without a GC reading).</summary>
+    public double AllocatedBytesPerAnswer => WindowGc is { } gc && AnsweredInWindow > 0 ? (double)gc.Allocated / AnsweredInWindow : double.NaN;
+
     /// <summary>The measured window's answers by the second they were due in: where in the run the slow ones were.</summary>
     public LatencyBySecond BySecond { get; } = new((int)Math.Ceiling(settings.Duration.TotalSeconds));
 

@@ -59,7 +59,7 @@ public static class Tables
 
     private static string Gc(LoadResult r) => r.WindowGc is not { } gc ? "" :
         $"; GC in the window (this process): {gc.Gen0:N0}/{gc.Gen1:N0}/{gc.Gen2:N0} collections (gen 0/1/2), paused {gc.Paused.TotalMilliseconds:N0} ms, " +
-        $"{gc.Allocated / Math.Max(1, r.Accepted + r.Refused) / 1024.0:N1} KB allocated per answer";
+        $"{N(r.AllocatedBytesPerAnswer / 1024, "N1")} KB allocated per answer";
 
     private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
         $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
