@@ -161,9 +161,11 @@ public sealed class JournalTests
         var writer = host.Services.GetRequiredService<JournalWriter>();
 
         // Submitted back to back, so the writer merges whatever is waiting when its loop takes a round.
-        var first = writer.CommitAsync(1, [Refused(Guid.NewGuid(), sequence: 1_000_000, store: 1), Refused(Guid.NewGuid(), sequence: 1_000_001, store: 1)]);
-        var stale = writer.CommitAsync(Store, [Refused(Guid.NewGuid(), usedSequence)]);
-        var third = writer.CommitAsync(3, [Refused(Guid.NewGuid(), sequence: 1_000_000, store: 3)]);
+        var one = writer.OpenStream(1);
+        var first = Task.WhenAll(writer.AppendAsync(one, Refused(Guid.NewGuid(), sequence: 1_000_000, store: 1)),
+            writer.AppendAsync(one, Refused(Guid.NewGuid(), sequence: 1_000_001, store: 1)));
+        var stale = writer.AppendAsync(writer.OpenStream(Store), Refused(Guid.NewGuid(), usedSequence));
+        var third = writer.AppendAsync(writer.OpenStream(3), Refused(Guid.NewGuid(), sequence: 1_000_000, store: 3));
 
         await first;
         await third;
@@ -172,6 +174,32 @@ public sealed class JournalTests
         Assert.Equal(1L, await host.ScalarAsync<long>("select count(*) from refused_transactions where store_id = 3 and message = 'test'"));
         Assert.Equal(0L, await host.ScalarAsync<long>($"select count(*) from refused_transactions where store_id = {Store} and message = 'test'"));
         Assert.Equal(3L, await host.ScalarAsync<long>("select count(*) from unpublished_events u join ledger_transactions l using (event_id) where u.store_id = l.store_id and l.store_seq >= 1000000"));
+    }
+
+    [Fact]
+    public async Task JournalWriter_AStoreWriteFails_NothingAppendedAfterItIsWrittenAndOtherStoresGoOn()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("journal_stream_failed");
+        await using var host = await LedgerHost.StartAsync(connectionString, settings: new Dictionary<string, string?> { ["Ledger:MaxCommitBatch"] = "3" });
+        var clerk = await host.ScalarAsync<int>($"select min(employee_id) from employees where store_id = {Store} and active and role = 'clerk'");
+        var item = await host.ScalarAsync<int>($"select s.item_id from stock s join catalog_items i using (item_id) where store_id = {Store} and copies_for_sale > 5 and i.sellable and i.active order by 1 limit 1");
+        await host.Grains.GetGrain<IStoreGrain>(Store).SellAsync(LedgerFixture.Sale(clerk, item));
+        var usedSequence = await host.ScalarAsync<long>($"select max(store_seq) from ledger_transactions where store_id = {Store}");
+        var writer = host.Services.GetRequiredService<JournalWriter>();
+
+        // Four entries in at least two writes (at most three entries a round): the first carries a store_seq another
+        // activation already wrote, the rest would be fine on their own but follow it in the store's journal.
+        var stream = writer.OpenStream(Store);
+        var appended = new List<Task<long>> { writer.AppendAsync(stream, Refused(Guid.NewGuid(), usedSequence)) };
+        for (var i = 1; i <= 3; i++) appended.Add(writer.AppendAsync(stream, Refused(Guid.NewGuid(), 2_000_000 + i)));
+        var other = writer.AppendAsync(writer.OpenStream(3), Refused(Guid.NewGuid(), sequence: 2_000_000, store: 3));
+        var later = writer.AppendAsync(stream, Refused(Guid.NewGuid(), 2_000_010));
+
+        foreach (var write in appended) await Assert.ThrowsAsync<PostgresException>(() => write);
+        await Assert.ThrowsAsync<PostgresException>(() => later);
+        Assert.Equal(2_000_000L, await other);
+        Assert.Equal(0L, await host.ScalarAsync<long>($"select count(*) from ledger_transactions where store_id = {Store} and store_seq >= 2000000"));
+        Assert.Equal(1L, await host.ScalarAsync<long>("select count(*) from ledger_transactions where store_id = 3 and store_seq = 2000000"));
     }
 
     [Theory]

@@ -196,6 +196,8 @@ public sealed class LedgerTests(LedgerFixture fixture) : IClassFixture<LedgerFix
             TimeSpan.FromSeconds(10), "the customer's account closes the rental");
         await Poll.UntilAsync(async () => await fixture.Host.ScalarAsync<string>("select status from rentals where rental_id = $1", rental.TransactionId) == "closed",
             TimeSpan.FromSeconds(10), "the rental is closed in the history tables");
+        await Poll.UntilAsync(async () => await fixture.Host.ScalarAsync<long>("select count(*) from unsettled_returns where transaction_id = $1", returned.TransactionId) == 0,
+            TimeSpan.FromSeconds(10), "once the account knows of the return, nothing is left to settle");
     }
 
     [Fact]

@@ -61,6 +61,9 @@ public sealed class LoadResult(string label, LoadSettings settings)
     /// <summary>What the measured window cost the GC of this process (the embedded host's and the generator's).</summary>
     public GcSample? WindowGc { get; set; }
 
+    /// <summary>Where the answers waited inside the ledger during the window (<see cref="LedgerWindow"/>), when it runs in this process.</summary>
+    public string? WindowLedger { get; set; }
+
     /// <summary>CPU microseconds per ledger answer in the window (NaN without a CPU reading).</summary>
     public double CpuMicrosecondsPerAnswer => WindowCpu is { } cpu && AnsweredInWindow > 0 ? cpu.TotalSeconds * 1e6 / AnsweredInWindow : double.NaN;
 
@@ -143,6 +146,7 @@ public sealed class OpenLoopGenerator : IDisposable
         CpuSample? cpuAtWindowStart = null;
         JitSample? jitAtWindowStart = null;
         GcSample? gcAtWindowStart = null;
+        LedgerWindow? ledger = null;
 
         for (long i = 0; i < total; i++)
         {
@@ -173,6 +177,7 @@ public sealed class OpenLoopGenerator : IDisposable
             {
                 jitAtWindowStart = JitSample.Take();
                 gcAtWindowStart = GcSample.Take();
+                ledger = new LedgerWindow(settings.Duration);
                 if (cpu is not null) cpuAtWindowStart = cpu();
             }
             if (measured) result.Intended++;
@@ -194,6 +199,11 @@ public sealed class OpenLoopGenerator : IDisposable
         if (jitAtWindowStart is { } jitStart) result.WindowJit = JitSample.Take() - jitStart;
         if (gcAtWindowStart is { } gcStart) result.WindowGc = GcSample.Take() - gcStart;
         if (cpuAtWindowStart is { } cpuStart) result.WindowCpu = cpu!() - cpuStart;
+        if (ledger is not null)
+        {
+            ledger.Dispose();
+            result.WindowLedger = ledger.Describe();
+        }
         if (Interlocked.Decrement(ref pending) > 0) await drained.Task;
         fault?.Throw();
         result.Elapsed = TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - start) / frequency);

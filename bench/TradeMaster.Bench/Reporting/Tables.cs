@@ -34,6 +34,7 @@ public static class Tables
             AnsiConsole.MarkupLine(Markup.Escape(
                 $"  {r.Label}: intended {r.Intended + r.Unsent:N0} in window, unsent at window end {r.Unsent:N0} (+ {r.UnsentWarmup:N0} warm-up), answered {r.Accepted + r.Refused:N0} (201: {r.Accepted:N0}); refusals by code: {(refusals.Length == 0 ? "none" : refusals)}; errors: {(errors.Length == 0 ? "none" : errors)}; worst send lag {r.SendLagMaxMs:F0} ms; run took {r.Elapsed.TotalSeconds:F0} s{Malformed(r)}{Cpu(r)}{Jit(r)}{Gc(r)}"));
             AnsiConsole.MarkupLine(Markup.Escape($"  {r.Label}: {SlowSeconds(r.BySecond)}"));
+            if (r.WindowLedger is { } ledger) AnsiConsole.MarkupLine(Markup.Escape($"  {r.Label}: {ledger}"));
         }
     }
 

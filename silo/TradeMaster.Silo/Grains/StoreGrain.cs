@@ -15,13 +15,14 @@ namespace TradeMaster.Silo.Grains;
 /// One store's ledger.
 /// <para>
 /// Group commit: every transaction is checked and applied to the in-memory state inside one synchronous turn
-/// (no await between reading stock and changing it, so two calls can never both take the last copy); then the
-/// caller waits for the next commit, which carries every transaction applied since the previous one. The commit
-/// is one PostgreSQL statement batch into the history tables — the store's journal — holding the transactions,
-/// their detail rows, their events and the stock deltas; the silo's <see cref="JournalWriter"/> merges the batches
-/// of every store waiting at that moment into one database transaction. One round trip per batch instead of per
-/// transaction, and nobody is answered before their transaction is durable. That is why the grain is <see cref="ReentrantAttribute"/>:
-/// a non-reentrant grain would hold every caller behind the commit of the one before it.
+/// (no await between reading stock and changing it, so two calls can never both take the last copy); then it is
+/// handed to the silo's <see cref="JournalWriter"/> and the caller waits for the next commit, which carries every
+/// transaction applied since the previous one. The commit is one PostgreSQL statement batch into the history
+/// tables — the store's journal — holding the transactions, their detail rows, their events and the stock deltas,
+/// for every store of the silo with something waiting, in one database transaction. One round trip per round
+/// instead of per transaction, and nobody is answered before their transaction is durable. That is why the grain
+/// is <see cref="ReentrantAttribute"/>: a non-reentrant grain would hold every caller behind the commit of the one
+/// before it.
 /// </para>
 /// <para>
 /// The grain's Orleans state (ADO.NET storage) is a checkpoint of stock and open rentals as of a journal position,
@@ -57,17 +58,21 @@ public sealed partial class StoreGrain(
     private StoreRecord? _store;
     private int StoreId => (int)this.GetPrimaryKeyLong();
 
-    // Group commit: entries applied to memory and not yet in the journal, and who waits for them.
+    // Group commit: entries applied to memory and not yet durable, in journal order; the write of the silo's journal
+    // writer the last of them joined.
     private long _sequence;
-    private readonly List<(JournalEntry Entry, TaskCompletionSource Committed)> _uncommitted = [];
+    private JournalStream? _stream;
+    private readonly List<JournalEntry> _uncommitted = [];
+    private Task<long>? _lastWrite;
     private readonly HashSet<Guid> _returnsUncommitted = [];
-    private bool _committing;
     private Exception? _broken;
 
-    // Checkpoint: the journal position the stored state includes, and when it was written.
+    // Checkpoint: the journal position the stored state includes, and when it was written; one copied from memory,
+    // waiting until the journal holds its position.
     private long _checkpointed;
     private long _checkpointDueAt;
     private bool _checkpointing;
+    private StoreState? _pendingCheckpoint;
 
     // After the commit: accepted returns owed to customer accounts, and the transport relay.
     private readonly List<Receipt> _customerPending = [];
@@ -88,6 +93,7 @@ public sealed partial class StoreGrain(
         var snapshot = await masterData.GetAsync(cancellationToken);
         _store = snapshot.Stores.GetValueOrDefault(StoreId);
         if (_store is null) return;
+        _stream = journal.OpenStream(StoreId);
 
         var checkpoint = state.State;
         if (!checkpoint.Initialized)
@@ -128,7 +134,7 @@ public sealed partial class StoreGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_broken is null && !_committing && _uncommitted.Count == 0 && !_checkpointing && _sequence > _checkpointed)
+        if (_broken is null && _uncommitted.Count == 0 && !_checkpointing && _sequence > _checkpointed)
         {
             // A fresh checkpoint makes the next activation's replay short; the journal has everything anyway.
             await WriteCheckpointAsync(TakeCheckpoint());
@@ -177,6 +183,20 @@ public sealed partial class StoreGrain(
     }
 
     private async Task<TransactionOutcome> SubmitAsync(Guid transactionId, string fingerprint, TransactionKind kind, Func<Task<TransactionOutcome>> apply)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return await AnswerAsync(transactionId, fingerprint, kind, apply);
+        }
+        finally
+        {
+            LedgerMetrics.TransactionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("kind", WireNames.Of(kind)));
+        }
+    }
+
+    private async Task<TransactionOutcome> AnswerAsync(Guid transactionId, string fingerprint, TransactionKind kind, Func<Task<TransactionOutcome>> apply)
     {
         if (_broken is not null)
         {
@@ -511,63 +531,72 @@ public sealed partial class StoreGrain(
         _stock[itemId] = entry with { CopiesForSale = entry.CopiesForSale + sale, RentalCopiesOut = entry.RentalCopiesOut + @out };
     }
 
+    /// <summary>
+    /// Hands the entry to the silo's journal writer, where it joins this store's write that has not gone to PostgreSQL
+    /// yet, and answers once that write is durable. Nothing waits for this store's previous write: the writer commits
+    /// a store's writes in order, one round at a time, so a transaction waits for at most the round in flight and its own.
+    /// </summary>
     private async Task<TransactionOutcome> AppendAndCommitAsync(JournalEntry entry)
     {
         if (_broken is not null) throw new LedgerUnavailableException("The store ledger is restarting; retry.", _broken);
-        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _uncommitted.Add((entry, committed));
+        _uncommitted.Add(entry);
         LedgerMetrics.Transactions.Add(1);
-        if (!_committing) _ = CommitLoopAsync();
-        await committed.Task;
+        var durable = journal.AppendAsync(_stream!, entry);
+        if (durable != _lastWrite)
+        {
+            _lastWrite = durable;
+            _ = AfterWriteAsync(durable);
+        }
+        // Memory holds exactly the journal up to this entry: the moment to copy a checkpoint, written once it is durable.
+        if (_pendingCheckpoint is null && !_checkpointing && time.GetUtcNow().UtcTicks >= _checkpointDueAt) _pendingCheckpoint = TakeCheckpoint();
+        try
+        {
+            await durable;
+        }
+        catch (Exception e)
+        {
+            throw new LedgerUnavailableException("Recording the transaction failed; retry.", e);
+        }
         return entry.Outcome;
     }
 
     /// <summary>
-    /// Commits whatever was applied while the previous commit ran, up to <c>Ledger:MaxCommitBatch</c> at a time, and
-    /// completes each transaction's waiter once the commit holding it succeeded.
+    /// Once a write is durable: its entries (and any before them, should completions arrive out of order) go to the
+    /// relay and the customers' accounts, and a checkpoint it covers is written. If it failed, memory is ahead of the
+    /// journal (or, if the connection died after PostgreSQL committed, maybe not): the writer fails this activation's
+    /// later writes too, so every caller still waiting gets an error, and a fresh activation replays what is durable.
+    /// Customers' reservations of rentals that failed are settled by the reservation timeout, which asks the store.
     /// </summary>
-    private async Task CommitLoopAsync()
+    private async Task AfterWriteAsync(Task<long> durable)
     {
-        _committing = true;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long through;
         try
         {
-            while (_uncommitted.Count > 0)
-            {
-                var take = Math.Min(_uncommitted.Count, Math.Max(1, _options.MaxCommitBatch));
-                var waiting = _uncommitted.GetRange(0, take);
-                _uncommitted.RemoveRange(0, take);
-                var batch = waiting.ConvertAll(w => w.Entry);
-                // When nothing else is waiting, memory holds exactly the journal up to this batch: the moment to
-                // copy a checkpoint.
-                var checkpoint = _uncommitted.Count == 0 && !_checkpointing && time.GetUtcNow().UtcTicks >= _checkpointDueAt ? TakeCheckpoint() : null;
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                try
-                {
-                    await journal.CommitAsync(StoreId, batch);
-                }
-                catch (Exception e)
-                {
-                    // Memory is now ahead of the journal (or, if the connection died after PostgreSQL committed, maybe
-                    // not): fail everyone waiting and let a fresh activation replay what is durable. Customers'
-                    // reservations of rentals in the batch are settled by the reservation timeout, which asks the store.
-                    _broken = e;
-                    LogCommitFailed(logger, e, StoreId, batch.Count);
-                    var failure = new LedgerUnavailableException("Recording the transaction failed; retry.", e);
-                    foreach (var (_, committed) in waiting.Concat(_uncommitted)) committed.SetException(failure);
-                    _uncommitted.Clear();
-                    DeactivateOnIdle();
-                    return;
-                }
-                LedgerMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                LedgerMetrics.CommitBatchSize.Record(batch.Count);
-                foreach (var (_, committed) in waiting) committed.SetResult();
-                AfterCommit(batch);
-                if (checkpoint is not null) _ = WriteCheckpointAsync(checkpoint);
-            }
+            through = await durable;
         }
-        finally
+        catch (Exception e)
         {
-            _committing = false;
+            if (_broken is not null) return;
+            _broken = e;
+            LogCommitFailed(logger, e, StoreId, _uncommitted.Count);
+            _uncommitted.Clear();
+            _pendingCheckpoint = null;
+            DeactivateOnIdle();
+            return;
+        }
+        var count = 0;
+        while (count < _uncommitted.Count && _uncommitted[count].Sequence <= through) count++;
+        if (count == 0) return;
+        var batch = _uncommitted.GetRange(0, count);
+        _uncommitted.RemoveRange(0, count);
+        LedgerMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LedgerMetrics.CommitBatchSize.Record(count);
+        AfterCommit(batch);
+        if (_pendingCheckpoint is { } checkpoint && checkpoint.Sequence <= through)
+        {
+            _pendingCheckpoint = null;
+            _ = WriteCheckpointAsync(checkpoint);
         }
     }
 
@@ -686,7 +715,7 @@ public sealed partial class StoreGrain(
                 ? customer.SettleLateFeeAsync(r.Return!.RentalId)
                 : customer.CloseRentalAsync(r.Return!.RentalId, r.Return.FeePaid ? 0m : r.Return.LateFee);
         }));
-        await history.MarkCustomerSettledAsync([.. batch.Select(r => r.TransactionId)]);
+        await journal.SettleAsync([.. batch.Select(r => r.TransactionId)]);
         _customerPending.RemoveRange(0, batch.Count);
         return true;
     }

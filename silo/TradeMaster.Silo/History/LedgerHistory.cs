@@ -192,17 +192,19 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
     /// whole batch.
     /// </summary>
     public Task CommitAsync(int storeId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default) =>
-        CommitAsync([new StoreBatch(storeId, entries)], [], cancellationToken);
+        CommitAsync([new StoreBatch(storeId, entries)], [], cancellationToken: cancellationToken);
 
     /// <summary>
     /// Commits the batches of several stores in one database transaction (the silo's <see cref="JournalWriter"/>
     /// merges them), with the customers' rental reservations taken meanwhile: each table gets one statement for all
     /// of them, so ten stores cost what one does. All or nothing across the stores too.
     /// </summary>
-    public async Task CommitAsync(IReadOnlyList<StoreBatch> batches, IReadOnlyList<ReservationRow> reservations, CancellationToken cancellationToken = default)
+    /// <param name="settled">Committed returns and late fee payments the customers' accounts now know of (<c>unsettled_returns</c> rows to delete).</param>
+    public async Task CommitAsync(IReadOnlyList<StoreBatch> batches, IReadOnlyList<ReservationRow> reservations,
+        IReadOnlyCollection<Guid>? settled = null, CancellationToken cancellationToken = default)
     {
         var n = batches.Sum(b => b.Entries.Count);
-        if (n == 0 && reservations.Count == 0) return;
+        if (n == 0 && reservations.Count == 0 && (settled is null || settled.Count == 0)) return;
         var ids = new Guid[n]; var stores = new int[n]; var kinds = new string[n]; var statuses = new string[n];
         var fingerprints = new string[n]; var eventIds = new Guid[n]; var types = new string[n];
         var times = new DateTimeOffset[n]; var dates = new DateOnly[n]; var outcomes = new byte[n][]; var payloads = new byte[n][];
@@ -246,6 +248,12 @@ public sealed class LedgerHistory(NpgsqlDataSource dataSource)
             reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.DueDate).ToArray() });
             reserve.Parameters.Add(new NpgsqlParameter { Value = reservations.Select(r => r.ReservedAt.ToUniversalTime()).ToArray() });
             batch.BatchCommands.Add(reserve);
+        }
+        if (settled is { Count: > 0 })
+        {
+            var settle = new NpgsqlBatchCommand("delete from unsettled_returns where transaction_id = any($1)");
+            settle.Parameters.Add(UuidArray(settled));
+            batch.BatchCommands.Add(settle);
         }
         if (n == 0)
         {
