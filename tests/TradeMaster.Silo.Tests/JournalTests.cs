@@ -177,6 +177,43 @@ public sealed class JournalTests
     }
 
     [Fact]
+    public async Task CustomerGrain_ReservationWaitingForItsRow_ProfileAndCloseAreAnsweredMeanwhile()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("customer_interleave");
+        await using var host = await LedgerHost.StartAsync(connectionString);
+        var customer = host.Grains.GetGrain<ICustomerGrain>(Customer);
+        Assert.True((await customer.GetProfileAsync()).Exists);
+        var rentalId = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+
+        // Another transaction holds an uncommitted row with the same rental id, so the reservation's insert waits on it.
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var blocker = await dataSource.OpenConnectionAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "insert into rental_reservations (rental_id, customer_id, store_id, copies, started_at, due_date, reserved_at) values ($1, $2, $3, 1, now(), current_date + 3, now())", blocker, tx))
+        {
+            insert.Parameters.AddWithValue(rentalId);
+            insert.Parameters.AddWithValue(Customer);
+            insert.Parameters.AddWithValue(Store);
+            await insert.ExecuteNonQueryAsync();
+        }
+        var reserving = customer.ReserveRentalAsync(new RentalReservation(rentalId, Store, 1, now, DateOnly.FromDateTime(now.UtcDateTime).AddDays(3)));
+        await Poll.UntilAsync(async () => await host.ScalarAsync<long>("select count(*) from pg_stat_activity where wait_event_type = 'Lock'") > 0,
+            TimeSpan.FromSeconds(20), "the reservation waits for the other transaction's row");
+
+        var profile = await customer.GetProfileAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await customer.CloseRentalAsync(Guid.NewGuid(), 0m).WaitAsync(TimeSpan.FromSeconds(10));
+        var account = await customer.GetAccountAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(profile.Active);
+        Assert.Contains(account!.OpenRentals, r => r.RentalId == rentalId);
+        Assert.False(reserving.IsCompleted);
+        await tx.RollbackAsync();
+        Assert.Null(await reserving.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task JournalWriter_AStoreWriteFails_NothingAppendedAfterItIsWrittenAndOtherStoresGoOn()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("journal_stream_failed");

@@ -11,7 +11,8 @@ namespace TradeMaster.Silo.Grains;
 
 /// <summary>
 /// A customer's standing across the chain. Not reentrant: reservations from several stores are taken one at a
-/// time, which is what keeps the rental limit exact under concurrency.
+/// time, which is what keeps the rental limit exact under concurrency. The other calls read or change memory in one
+/// synchronous step and interleave with a reservation waiting for its row (<see cref="ICustomerGrain"/>).
 /// <para>
 /// Nothing of it is Orleans state. A reservation is written before it is answered, as a <c>rental_reservations</c>
 /// row the silo's <see cref="JournalWriter"/> merges with the stores' commits; the store's commit of the rental
