@@ -187,62 +187,57 @@ public sealed partial class StoreGrain(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            return await AnswerAsync(transactionId, fingerprint, kind, apply);
+            if (_broken is not null)
+            {
+                throw new LedgerUnavailableException($"Store {StoreId}'s ledger is restarting after a failed write; retry.", _broken);
+            }
+            var compact = RecentAnswers.Compact(fingerprint);
+            for (var attempt = 0; ; attempt++)
+            {
+                var seen = _answers.TryGet(transactionId, out var known);
+                if (seen)
+                {
+                    if (known.Fingerprint != compact) return Conflict(transactionId, kind);
+                    if (known.Pending is { } answer) return await answer; // a duplicate still being written waits for it
+                }
+
+                // An id this activation never saw, or one whose answer is only in the journal now.
+                var remembered = await LookupAsync(transactionId);
+                if (remembered is not null)
+                {
+                    if (remembered.StoreId != StoreId || remembered.Fingerprint != fingerprint) return Conflict(transactionId, kind);
+                    _answers.AddCompleted(transactionId, remembered.Fingerprint);
+                    return remembered.Outcome;
+                }
+                // A concurrent duplicate registered itself while we were asking PostgreSQL: wait for it, or ask again
+                // if it is already durable. (Seen before and still not in the journal: an answer that is never
+                // recorded, such as an unknown store; it is simply given again.)
+                if (!seen && attempt == 0 && _answers.TryGet(transactionId, out _)) continue;
+                break;
+            }
+
+            var pending = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _answers.AddPending(transactionId, fingerprint, pending.Task);
+            try
+            {
+                var outcome = await apply();
+                pending.SetResult(outcome);
+                _answers.Complete(transactionId);
+                return outcome;
+            }
+            catch (Exception e)
+            {
+                // Nothing was recorded: forget the id so a retry is processed afresh.
+                _answers.Remove(transactionId);
+                pending.SetException(e);
+                _ = pending.Task.Exception; // observed here; duplicates awaiting it get the same fault
+                throw;
+            }
         }
         finally
         {
             LedgerMetrics.TransactionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 new KeyValuePair<string, object?>("kind", WireNames.Of(kind)));
-        }
-    }
-
-    private async Task<TransactionOutcome> AnswerAsync(Guid transactionId, string fingerprint, TransactionKind kind, Func<Task<TransactionOutcome>> apply)
-    {
-        if (_broken is not null)
-        {
-            throw new LedgerUnavailableException($"Store {StoreId}'s ledger is restarting after a failed write; retry.", _broken);
-        }
-        var compact = RecentAnswers.Compact(fingerprint);
-        for (var attempt = 0; ; attempt++)
-        {
-            var seen = _answers.TryGet(transactionId, out var known);
-            if (seen)
-            {
-                if (known.Fingerprint != compact) return Conflict(transactionId, kind);
-                if (known.Pending is { } answer) return await answer; // a duplicate still being written waits for it
-            }
-
-            // An id this activation never saw, or one whose answer is only in the journal now.
-            var remembered = await LookupAsync(transactionId);
-            if (remembered is not null)
-            {
-                if (remembered.StoreId != StoreId || remembered.Fingerprint != fingerprint) return Conflict(transactionId, kind);
-                _answers.AddCompleted(transactionId, remembered.Fingerprint);
-                return remembered.Outcome;
-            }
-            // A concurrent duplicate registered itself while we were asking PostgreSQL: wait for it, or ask again
-            // if it is already durable. (Seen before and still not in the journal: an answer that is never
-            // recorded, such as an unknown store; it is simply given again.)
-            if (!seen && attempt == 0 && _answers.TryGet(transactionId, out _)) continue;
-            break;
-        }
-
-        var pending = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _answers.AddPending(transactionId, fingerprint, pending.Task);
-        try
-        {
-            var outcome = await apply();
-            pending.SetResult(outcome);
-            _answers.Complete(transactionId);
-            return outcome;
-        }
-        catch (Exception e)
-        {
-            // Nothing was recorded: forget the id so a retry is processed afresh.
-            _answers.Remove(transactionId);
-            pending.SetException(e);
-            _ = pending.Task.Exception; // observed here; duplicates awaiting it get the same fault
-            throw;
         }
     }
 
