@@ -3,11 +3,14 @@ using System.Globalization;
 
 namespace TradeMaster.Bench.Reporting;
 
-/// <summary>CPU seconds used so far by this process (the embedded host and the load generator) and by a private PostgreSQL.</summary>
-public readonly record struct CpuSample(double ProcessSeconds, double PostgresSeconds)
+/// <summary>
+/// CPU seconds used so far by this process (the embedded host and the load generator) and by a private PostgreSQL,
+/// and the seconds the hypervisor gave this machine's virtual CPUs to someone else (steal, all CPUs together).
+/// </summary>
+public readonly record struct CpuSample(double ProcessSeconds, double PostgresSeconds, double StolenSeconds)
 {
     public static CpuSample operator -(CpuSample end, CpuSample start) =>
-        new(end.ProcessSeconds - start.ProcessSeconds, end.PostgresSeconds - start.PostgresSeconds);
+        new(end.ProcessSeconds - start.ProcessSeconds, end.PostgresSeconds - start.PostgresSeconds, end.StolenSeconds - start.StolenSeconds);
 
     public double TotalSeconds => ProcessSeconds + PostgresSeconds;
 }
@@ -27,7 +30,27 @@ public static class CpuMeter
     public static CpuSample Take(string? postgresDataDirectory)
     {
         using var self = Process.GetCurrentProcess();
-        return new CpuSample(self.TotalProcessorTime.TotalSeconds, postgresDataDirectory is null ? double.NaN : PostgresSeconds(postgresDataDirectory));
+        return new CpuSample(self.TotalProcessorTime.TotalSeconds, postgresDataDirectory is null ? double.NaN : PostgresSeconds(postgresDataDirectory),
+            StolenSeconds());
+    }
+
+    /// <summary>
+    /// Steal time from the first line of <c>/proc/stat</c> (its eighth value, clock ticks summed over the CPUs): time a
+    /// virtual CPU wanted to run and the hypervisor ran another guest instead. On a shared host it is why two runs of
+    /// the same code differ; NaN where the kernel does not say.
+    /// </summary>
+    private static double StolenSeconds()
+    {
+        if (!OperatingSystem.IsLinux()) return double.NaN;
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 8 && fields[0] == "cpu" ? long.Parse(fields[8], CultureInfo.InvariantCulture) / ClockTicksPerSecond : double.NaN;
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
     }
 
     private static double PostgresSeconds(string dataDirectory)

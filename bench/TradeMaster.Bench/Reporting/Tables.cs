@@ -64,7 +64,8 @@ public static class Tables
 
     private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
         $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
-        $" ({N(cpu.TotalSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}% of {Environment.ProcessorCount} cores)";
+        $" ({N(cpu.TotalSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}% of {Environment.ProcessorCount} cores)" +
+        $", stolen by the hypervisor {N(cpu.StolenSeconds, "F1")} s ({N(cpu.StolenSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}%)";
 
     public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
     {
