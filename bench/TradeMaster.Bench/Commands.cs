@@ -391,7 +391,7 @@ public static class Commands
     /// Not measured: activates the ~2,000 customer grains and fills caches and pools through in-process calls at a
     /// modest concurrency, then exercises the HTTP path at 500/s until the tiered JIT has settled. Without it a fresh
     /// host meets the first seconds of open-loop load with thousands of cold customer activations at once, each
-    /// opening a PostgreSQL connection (see docs/performance.md, cold start), and the measured windows pay for the JIT.
+    /// opening a PostgreSQL connection (see docs/performance-log.md, cold start), and the measured windows pay for the JIT.
     /// </summary>
     /// <param name="limit">Longest the HTTP part may take; it ends after the first round whose JIT time per second is under <paramref name="steadyJit"/>.</param>
     private static async Task PrewarmAsync(EmbeddedTarget target, TrafficMix mix, TimeSpan limit, TimeSpan steadyJit)

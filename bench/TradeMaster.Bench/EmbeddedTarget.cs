@@ -60,7 +60,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
             $"--Orleans:GatewayPort={FreePort()}",
             "--Orleans:ServiceId=trademaster-bench",
             $"--Ledger:SeedStockScale={stockScale.ToString(CultureInfo.InvariantCulture)}",
-            // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance.md.
+            // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance-log.md.
             "--Logging:LogLevel:Orleans=Error",
             .. settings,
         ]);

@@ -32,13 +32,13 @@ public static class DatabaseServiceCollectionExtensions
     /// never changes session state, and the reset costs five statements per pooled use — measured with
     /// pg_stat_statements under load), and generic plans for those prepared statements: left to choose, PostgreSQL
     /// kept planning a custom plan for every execution of the journal's <c>unnest</c> inserts (planning was 9% of the
-    /// server's CPU in a profile at 1,200 tx/s, 0.1% with this setting; docs/performance.md).
+    /// server's CPU in a profile at 1,200 tx/s, 0.1% with this setting; docs/performance-log.md).
     /// <para>
     /// And <c>random_page_cost</c> 1.1, the usual value for data on SSD or in memory, as the ledger's working set is:
     /// a connection keeps the generic plan it made at a statement's first execution, and with the default (4) a plan
     /// made while a table held a few pages, as on a fresh database, is a sequential scan. The look-up of transaction
     /// ids by primary key stayed one while the journal grew to hundreds of thousands of rows: 170 scans of it, 11
-    /// million rows read, in 15 s at 1,500 tx/s (docs/performance.md). At 1.1 an index probe is the cheaper plan
+    /// million rows read, in 15 s at 1,500 tx/s (docs/performance-log.md). At 1.1 an index probe is the cheaper plan
     /// even on a table of ten pages.
     /// </para>
     /// </summary>

@@ -27,7 +27,7 @@ public sealed class ConnectionTuningTests
         // The ledger's look-up of transaction ids by primary key, as prepared on a fresh database: the generic plan
         // is made at the first execution and kept by the connection. With the default random_page_cost (4) a plan
         // made while the table held a few pages is a sequential scan, and it stayed one while the table grew to
-        // hundreds of thousands of rows (docs/performance.md).
+        // hundreds of thousands of rows (docs/performance-log.md).
         var connectionString = await PostgresServer.CreateEmptyDatabaseAsync("tuned_plan");
         await using var dataSource = NpgsqlDataSource.Create(DatabaseServiceCollectionExtensions.Tuned(connectionString));
         await using var connection = await dataSource.OpenConnectionAsync();

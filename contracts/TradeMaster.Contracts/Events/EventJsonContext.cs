@@ -6,7 +6,7 @@ namespace TradeMaster.Contracts.Events;
 /// <summary>
 /// The event data types' serializers, generated at build time with <see cref="EventJson.Options"/>' settings, so
 /// writing an event's data is straight-line code instead of the reflection-built converters' walk over property
-/// metadata (that walk was most of building an event, docs/performance.md). The bytes are the same: a test holds
+/// metadata (that walk was most of building an event, docs/performance-log.md). The bytes are the same: a test holds
 /// them to the reflection serializer's on every event type.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,

@@ -97,7 +97,7 @@ public static class EventJson
     /// with <paramref name="data"/> in it. Written in one pass (the data used to be serialized to a JsonElement
     /// first, i.e. written, parsed and written again). The writing buffer is the thread's own and reused (nothing
     /// here awaits), so each event allocates its bytes once: a new 2 KB buffer and the copy out of it made building
-    /// the event a third of the ledger's <c>byte[]</c> allocations (docs/performance.md).
+    /// the event a third of the ledger's <c>byte[]</c> allocations (docs/performance-log.md).
     /// </summary>
     public static byte[] Serialize<T>(Guid eventId, string type, int storeId, DateTimeOffset time, T data, string? traceParent)
     {

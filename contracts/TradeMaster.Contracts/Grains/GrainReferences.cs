@@ -7,7 +7,7 @@ namespace TradeMaster.Contracts.Grains;
 /// Grain references for the ledger's hot paths. <c>IGrainFactory.GetGrain&lt;T&gt;(long)</c> works out T's grain
 /// interface type from T's attributes on every call (Orleans' <c>GrainInterfaceTypeResolver</c> reads them through
 /// reflection): 2.2% of the embedded host's CPU at 2,500 tx/s, one call per request in the gateway and one or two
-/// per rental in the store grain (docs/performance.md). This asks Orleans once per factory and interface, then
+/// per rental in the store grain (docs/performance-log.md). This asks Orleans once per factory and interface, then
 /// builds each reference from the grain id, the way Orleans itself does after that look-up.
 /// </summary>
 public static class GrainReferences

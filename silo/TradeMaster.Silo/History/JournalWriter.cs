@@ -12,7 +12,7 @@ namespace TradeMaster.Silo.History;
 /// one database transaction, likewise batching the idempotency look-ups of ids no store remembers. A transaction
 /// waits for at most the round in flight and its own; PostgreSQL runs one statement per table for all the stores
 /// instead of one per store (on two cores with five busy stores that was a fifth of its work,
-/// <c>docs/performance.md</c>).
+/// <c>docs/performance-log.md</c>).
 /// <para>
 /// All or nothing across the merged stores: when a merged commit fails (one store's write carries an id that is
 /// already recorded, or a <c>store_seq</c> a newer activation of that store wrote), nothing of it was written, so
