@@ -9,7 +9,7 @@ public sealed class BenchOptions
     [
         "url", "rate", "duration", "warmup", "latency-rate", "latency-duration", "concurrency", "baseline-duration", "max-in-flight",
         "sink-events", "sink-core", "keep-data", "data", "connection", "lake", "events", "lake-deadline", "bare-rate", "prewarm",
-        "high-concurrency", "malformed", "sink-url", "stage", "stock-scale", "steady-jit", "jit-log", "alloc-log",
+        "high-concurrency", "malformed", "sink-url", "stage", "stock-scale", "steady-jit", "jit-log", "alloc-log", "gc-log",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

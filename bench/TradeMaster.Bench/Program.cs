@@ -27,6 +27,7 @@ try
     // Diagnostics of the whole command, read like every other option.
     using var jitLog = options.Text("jit-log") is { } jitPath ? new JitLog(jitPath) : null;
     using var allocLog = options.Text("alloc-log") is { } allocPath ? new AllocationLog(allocPath) : null;
+    using var gcLog = options.Text("gc-log") is { } gcPath ? new GcLog(gcPath) : null;
     return await run(options);
 }
 catch (ArgumentException e)

@@ -4,20 +4,18 @@ using System.Globalization;
 namespace TradeMaster.Bench.Reporting;
 
 /// <summary>
-/// One of the runtime's own events (<c>Microsoft-Windows-DotNETRuntime</c>, in process), written to a file one line
-/// each, starting with the local time as the progress lines print it, so a window of the run can be cut out of it.
+/// The runtime's own events (<c>Microsoft-Windows-DotNETRuntime</c>, in process), written to a file one line each,
+/// starting with the local time as the progress lines print it, so a window of the run can be cut out of it.
 /// </summary>
 public abstract class RuntimeEventLog : EventListener
 {
     private readonly StreamWriter? _out;
     private readonly EventKeywords _keywords;
-    private readonly int _eventId;
     private readonly Lock _gate = new();
 
-    protected RuntimeEventLog(string path, string header, EventKeywords keywords, int eventId)
+    protected RuntimeEventLog(string path, string header, EventKeywords keywords)
     {
         _keywords = keywords;
-        _eventId = eventId;
         _out = new StreamWriter(path) { AutoFlush = false };
         _out.WriteLine("time\t" + header);
         // Sources created before this constructor ran were offered to OnEventSourceCreated before _out was set.
@@ -36,13 +34,18 @@ public abstract class RuntimeEventLog : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (eventData.EventId != _eventId || eventData.Payload is not { } payload || eventData.PayloadNames is not { } names) return;
-        var line = string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff}\t{Fields(payload, names)}");
-        lock (_gate) _out!.WriteLine(line);
+        if (eventData.Payload is not { } payload || eventData.PayloadNames is not { } names) return;
+        lock (_gate)
+        {
+            if (Fields(eventData.EventId, payload, names, eventData.TimeStamp) is { } fields)
+            {
+                _out!.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff}\t{fields}"));
+            }
+        }
     }
 
-    /// <summary>The line's fields after the time, tab-separated.</summary>
-    protected abstract string Fields(IReadOnlyList<object?> payload, IReadOnlyList<string> names);
+    /// <summary>The line's fields after the time, tab-separated, or null when the event makes no line (called under a lock, in event order).</summary>
+    protected abstract string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp);
 
     protected static string Text(IReadOnlyList<object?> payload, IReadOnlyList<string> names, string name) =>
         IndexOf(names, name) is var i and >= 0 ? Convert.ToString(payload[i], CultureInfo.InvariantCulture) ?? "" : "";
@@ -68,10 +71,11 @@ public abstract class RuntimeEventLog : EventListener
 /// <c>--jit-log FILE</c>: every method the JIT compiles, with the tier the runtime gave it. <see cref="JitSample"/> says
 /// how much the JIT did in a window; this says what, so code first hot only at the measured rate can be named.
 /// </summary>
-public sealed class JitLog(string path) : RuntimeEventLog(path, "tier\tmethod", (EventKeywords)0x10, eventId: 143)
+public sealed class JitLog(string path) : RuntimeEventLog(path, "tier\tmethod", (EventKeywords)0x10)
 {
-    protected override string Fields(IReadOnlyList<object?> payload, IReadOnlyList<string> names)
+    protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp)
     {
+        if (eventId != 143) return null; // MethodLoadVerbose
         // MethodFlags bits 7–9: the optimization tier (1 MinOpts, 2 optimized, 3 tier 0, 4 tier 1, 5 ReadyToRun, 6 instrumented tier 0, 7 instrumented tier 1).
         var tier = (Number(payload, names, "MethodFlags") >> 7 & 7) switch
         {
@@ -87,8 +91,54 @@ public sealed class JitLog(string path) : RuntimeEventLog(path, "tier\tmethod", 
 /// of the object that crossed the mark), with the bytes each stands for. Summed by type over a window they say what its
 /// allocations are made of; <see cref="GcSample"/> says only how much.
 /// </summary>
-public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\ttype", (EventKeywords)0x1, eventId: 10)
+public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\ttype", (EventKeywords)0x1)
 {
-    protected override string Fields(IReadOnlyList<object?> payload, IReadOnlyList<string> names) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Number(payload, names, "AllocationAmount64")}\t{Text(payload, names, "TypeName")}");
+    protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp) =>
+        eventId != 10 ? null // GCAllocationTick
+            : string.Create(CultureInfo.InvariantCulture, $"{Number(payload, names, "AllocationAmount64")}\t{Text(payload, names, "TypeName")}");
+}
+
+/// <summary>
+/// <c>--gc-log FILE</c>: every garbage collection, with its generation, kind and reason, and how long the runtime held
+/// every managed thread for it (from starting to suspend them to letting them go, and of that how long getting them all to
+/// stop took: on two busy cores a thread that is not running has to be scheduled first). A request in flight during such a pause
+/// waits it out, so the log says which of a window's slow seconds a collection explains; <see cref="GcSample"/> gives
+/// only the window's total.
+/// </summary>
+public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treason\tpause ms\tof which suspending ms\tpromoted MB", (EventKeywords)0x1)
+{
+    private DateTime _suspended;
+    private double _suspending;
+    private string _heap = "-";
+    private string _collection = "";
+
+    protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp)
+    {
+        switch (eventId)
+        {
+            case 9: // GCSuspendEEBegin; a suspension without a collection (the tiered JIT's, say) keeps its reason
+                _suspended = timeStamp;
+                _suspending = double.NaN;
+                _heap = "-";
+                _collection = string.Create(CultureInfo.InvariantCulture, $"-\t-\tsuspension {Number(payload, names, "Reason")}");
+                return null;
+            case 8 when _suspended != default: // GCSuspendEEEnd: every managed thread has stopped
+                _suspending = (timeStamp - _suspended).TotalMilliseconds;
+                return null;
+            case 4: // GCHeapStats, at the end of a collection: what it promoted (copied or kept) out of gens 0 and 1
+                _heap = string.Create(CultureInfo.InvariantCulture,
+                    $"{(Number(payload, names, "TotalPromotedSize0") + Number(payload, names, "TotalPromotedSize1")) / 1048576.0:F1}");
+                return null;
+            case 1: // GCStart: Depth is the generation collected; Type 0 blocking, 1 background, 2 foreground during a background one
+                _collection = string.Create(CultureInfo.InvariantCulture,
+                    $"{Number(payload, names, "Depth")}\t{Number(payload, names, "Type") switch { 0 => "blocking", 1 => "background", _ => "foreground" }}\t{Number(payload, names, "Reason")}");
+                return null;
+            case 3 when _suspended != default: // GCRestartEEEnd: the pause is over
+                var pause = (timeStamp - _suspended).TotalMilliseconds;
+                _suspended = default;
+                return string.Create(CultureInfo.InvariantCulture, $"{_collection}\t{pause:F2}\t{_suspending:F2}\t{_heap}");
+            default:
+                return null;
+        }
+    }
 }
