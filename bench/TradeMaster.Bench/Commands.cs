@@ -62,7 +62,7 @@ public static class Commands
             Common: --latency-rate 2500 --latency-duration 30 (all) --concurrency 64 --high-concurrency 256 --baseline-duration 15
               (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
             Diagnostics: --jit-log FILE (any command but micro: every method the JIT compiles, with the time and its tier)
-              --alloc-log FILE (any command but micro: the runtime's allocation samples, about one per 100 KB, with the time and the type)
+              --alloc-log FILE (any command but micro: the runtime's allocation samples, about one per 100 KB, with the time, the heap and the type)
               --gc-log FILE (any command but micro: every garbage collection, its generation, kind, reason and pause)
             """);
         return 0;

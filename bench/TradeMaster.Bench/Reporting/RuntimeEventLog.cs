@@ -91,11 +91,16 @@ public sealed class JitLog(string path) : RuntimeEventLog(path, "tier\tmethod", 
 /// of the object that crossed the mark), with the bytes each stands for. Summed by type over a window they say what its
 /// allocations are made of; <see cref="GcSample"/> says only how much.
 /// </summary>
-public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\ttype", (EventKeywords)0x1)
+public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\theap\ttype", (EventKeywords)0x1)
 {
     protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp) =>
         eventId != 10 ? null // GCAllocationTick
-            : string.Create(CultureInfo.InvariantCulture, $"{Number(payload, names, "AllocationAmount64")}\t{Text(payload, names, "TypeName")}");
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{Number(payload, names, "AllocationAmount64")}\t{HeapOf(Number(payload, names, "AllocationKind"))}\t{Text(payload, names, "TypeName")}");
+
+    // The sample's AllocationKind: objects of 85,000 bytes and more go to the large object heap, whose allocations
+    // count toward its own budget and start a full (background) collection when it runs out.
+    private static string HeapOf(long kind) => kind switch { 0 => "small", 1 => "large", 2 => "pinned", _ => kind.ToString(CultureInfo.InvariantCulture) };
 }
 
 /// <summary>
