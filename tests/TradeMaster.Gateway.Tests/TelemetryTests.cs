@@ -35,7 +35,11 @@ public sealed class TelemetryTests(GatewayFixture fixture)
             TimeSpan.FromSeconds(10), "the gateway's ledger span ended");
         var trace = ledger!.TraceId;
         Assert.Equal("accepted", ledger.GetTagItem("tm.outcome"));
-        Assert.Contains(activities, a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace && a.SpanId == ledger.ParentSpanId);
+        // The server's request span stops after the response has gone out, so the client can see the 201 first.
+        var parent = ledger.ParentSpanId;
+        await TradeMaster.Testing.Poll.UntilAsync(
+            () => activities.Any(a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace && a.SpanId == parent),
+            TimeSpan.FromSeconds(10), "the request span that is the ledger span's parent ended");
         Assert.Contains(activities, a => a.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal)
             && a.TraceId == trace && a.DisplayName.Contains("IStoreGrain", StringComparison.Ordinal));
     }
