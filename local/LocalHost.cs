@@ -100,7 +100,8 @@ public sealed class LocalHost : IAsyncDisposable
         ["Sink:LocalPath"] = Path.Combine(dataDirectory, "lake"),
         // One heap for the API and the sink here: every event waiting for its lake object is copied by the young
         // collections that pause the API's requests. A batch closed after 0.5 s instead of 2 s holds a quarter of
-        // them; it halved the longest pauses at 2,500 tx/s (docs/performance.md). The separate sink keeps 2 s.
+        // them; it halved the longest pauses at 2,500 tx/s, while the working set, lower at first, grew toward the
+        // 2-s level over 20-minute soaks (docs/performance.md). The separate sink keeps 2 s.
         ["Sink:Batch:MaxAge"] = "00:00:00.500",
         ["Ledger:SeedOnStart"] = "true",
         ["Ledger:CustomerKeySecret"] = DevCustomerKeySecret,

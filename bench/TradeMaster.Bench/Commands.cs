@@ -63,7 +63,7 @@ public static class Commands
               (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
             Diagnostics: --jit-log FILE (any command but micro: every method the JIT compiles, with the time and its tier)
               --alloc-log FILE (any command but micro: the runtime's allocation samples, about one per 100 KB, with the time, the heap and the type)
-              --gc-log FILE (any command but micro: every garbage collection, its generation, kind, reason and pause)
+              --gc-log FILE (any command but micro: every garbage collection, its generation, kind, reason, pause, time spent stopping the threads and bytes promoted)
             """);
         return 0;
     }

@@ -114,7 +114,7 @@ public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treaso
 {
     private DateTime _suspended;
     private double _suspending;
-    private string _heap = "-";
+    private string _promoted = "-";
     private string _collection = "";
 
     protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp)
@@ -124,14 +124,14 @@ public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treaso
             case 9: // GCSuspendEEBegin; a suspension without a collection (the tiered JIT's, say) keeps its reason
                 _suspended = timeStamp;
                 _suspending = double.NaN;
-                _heap = "-";
+                _promoted = "-";
                 _collection = string.Create(CultureInfo.InvariantCulture, $"-\t-\tsuspension {Number(payload, names, "Reason")}");
                 return null;
             case 8 when _suspended != default: // GCSuspendEEEnd: every managed thread has stopped
                 _suspending = (timeStamp - _suspended).TotalMilliseconds;
                 return null;
             case 4: // GCHeapStats, at the end of a collection: what it promoted (copied or kept) out of gens 0 and 1
-                _heap = string.Create(CultureInfo.InvariantCulture,
+                _promoted = string.Create(CultureInfo.InvariantCulture,
                     $"{(Number(payload, names, "TotalPromotedSize0") + Number(payload, names, "TotalPromotedSize1")) / 1048576.0:F1}");
                 return null;
             case 1: // GCStart: Depth is the generation collected; Type 0 blocking, 1 background, 2 foreground during a background one
@@ -141,7 +141,7 @@ public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treaso
             case 3 when _suspended != default: // GCRestartEEEnd: the pause is over
                 var pause = (timeStamp - _suspended).TotalMilliseconds;
                 _suspended = default;
-                return string.Create(CultureInfo.InvariantCulture, $"{_collection}\t{pause:F2}\t{_suspending:F2}\t{_heap}");
+                return string.Create(CultureInfo.InvariantCulture, $"{_collection}\t{pause:F2}\t{_suspending:F2}\t{_promoted}");
             default:
                 return null;
         }

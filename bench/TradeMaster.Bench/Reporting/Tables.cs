@@ -62,10 +62,15 @@ public static class Tables
         $"; GC in the window (this process): {gc.Gen0:N0}/{gc.Gen1:N0}/{gc.Gen2:N0} collections (gen 0/1/2), paused {gc.Paused.TotalMilliseconds:N0} ms, " +
         $"{N(r.AllocatedBytesPerAnswer / 1024, "N1")} KB allocated per answer";
 
-    private static string Cpu(LoadResult r) => r.WindowCpu is not { } cpu ? "" :
-        $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
-        $" ({N(cpu.TotalSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}% of {Environment.ProcessorCount} cores)" +
-        $", stolen by the hypervisor {N(cpu.StolenSeconds, "F1")} s ({N(cpu.StolenSeconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0")}%)";
+    private static string Cpu(LoadResult r)
+    {
+        if (r.WindowCpu is not { } cpu) return "";
+        // CPU seconds as a share of what the machine's cores had in the window.
+        string OfCores(double seconds) => N(seconds / r.Settings.Duration.TotalSeconds / Environment.ProcessorCount * 100, "F0");
+        return $"; CPU in the window: host and generator {cpu.ProcessSeconds:F1} s, PostgreSQL {N(cpu.PostgresSeconds, "F1")} s" +
+            $" ({OfCores(cpu.TotalSeconds)}% of {Environment.ProcessorCount} cores)" +
+            $", stolen by the hypervisor {N(cpu.StolenSeconds, "F1")} s ({OfCores(cpu.StolenSeconds)}%)";
+    }
 
     public static void ClosedLoop(IEnumerable<ClosedLoopResult> results)
     {
