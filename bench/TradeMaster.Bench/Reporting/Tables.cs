@@ -11,6 +11,21 @@ public static class Tables
 {
     public static string N(double value, string format = "N0") => double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);
 
+    public static void Memory(IEnumerable<MemorySample> samples)
+    {
+        var table = new Table().Title("[bold]Memory (whole process: host + load generator; MiB; the live heap after a full GC)[/]")
+            .AddColumns("t (s) from the run's start", "Working set", "Anonymous", "File-backed", "Shared (JIT code)", "Live heap",
+                "GC committed after the full GC", "Anonymous − GC committed", "GC committed at the last young GC", "Gen 0 at the last young GC");
+        foreach (var m in samples)
+        {
+            table.AddRow($"{m.Seconds:F0}", Mib(m.WorkingSet), Mib(m.Anonymous), Mib(m.FileBacked), Mib(m.Shared), Mib(m.Heap), Mib(m.CommittedAfterFull),
+                Mib(m.Anonymous - m.CommittedAfterFull), Mib(m.CommittedAtYoung), Mib(m.Gen0AtYoung));
+        }
+        AnsiConsole.Write(table);
+
+        static string Mib(long bytes) => $"{bytes / 1048576.0:F0}";
+    }
+
     public static void Load(IEnumerable<(LoadResult Result, LakeReport? Lake)> runs)
     {
         var table = new Table().Title("[bold]Open-loop load (latency from intended send time; HdrHistogram)[/]")
