@@ -305,7 +305,7 @@ public static class Commands
             var growth = (double)end.WorkingSet / afterWarmup.WorkingSet - 1;
             var heapGrowth = (double)end.Heap / afterWarmup.Heap - 1;
             targets.Add($"Memory flat over {settings.Duration.TotalMinutes:F0} min at {settings.Rate:N0} tx/s (≤ +20% working set and live heap after warm-up)",
-                $"working set {afterWarmup.WorkingSet / 1048576:N0} → {end.WorkingSet / 1048576:N0} MiB ({growth:+0%;-0%}); live heap {afterWarmup.Heap / 1048576:N0} → {end.Heap / 1048576:N0} MiB ({heapGrowth:+0%;-0%}), {afterWarmup.Seconds:F0} s → {end.Seconds:F0} s",
+                $"working set {afterWarmup.WorkingSet / 1048576:N0} → {end.WorkingSet / 1048576:N0} MiB ({growth:+0%;-0%;0%}); live heap {afterWarmup.Heap / 1048576:N0} → {end.Heap / 1048576:N0} MiB ({heapGrowth:+0%;-0%;0%}), {afterWarmup.Seconds:F0} s → {end.Seconds:F0} s",
                 growth <= 0.20 && heapGrowth <= 0.20 && settings.Duration >= TimeSpan.FromMinutes(10),
                 settings.Duration >= TimeSpan.FromMinutes(10)
                     // Not part of the verdict: where the working set is going. The GC's commitment bounds the managed heap's share of it.
