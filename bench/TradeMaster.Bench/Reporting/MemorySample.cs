@@ -29,8 +29,8 @@ public readonly record struct MemorySample(double Seconds, long WorkingSet, long
     private static (long Anonymous, long File, long Shared) ResidentByKind()
     {
         const string Status = "/proc/self/status";
-        long anonymous = 0, file = 0, shared = 0;
         if (!File.Exists(Status)) return (0, 0, 0);
+        long anonymous = 0, file = 0, shared = 0;
         foreach (var line in File.ReadLines(Status))
         {
             if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anonymous = Kilobytes(line);

@@ -23,7 +23,7 @@ public static class Tables
         }
         AnsiConsole.Write(table);
 
-        static string Mib(long bytes) => $"{bytes / 1048576.0:F0}";
+        static string Mib(long bytes) => N(bytes / 1048576.0, "F0");
     }
 
     public static void Load(IEnumerable<(LoadResult Result, LakeReport? Lake)> runs)
