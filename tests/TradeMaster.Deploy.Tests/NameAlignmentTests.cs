@@ -342,6 +342,25 @@ public sealed partial class NameAlignmentTests
         Assert.DoesNotContain("Ledger__Nonexistent", documented);
     }
 
+    [Fact]
+    public void RuntimeSettings_OfDirectoryBuildProps_AreRowsOfConfigurationDocWithTheirValues()
+    {
+        var props = System.Xml.Linq.XDocument.Parse(Repo.Read("Directory.Build.props"));
+        var settings = props.Descendants("RuntimeHostConfigurationOption")
+            .Select(e => (Name: (string)e.Attribute("Include")!, Value: (string)e.Attribute("Value")!))
+            .Concat(props.Descendants("GarbageCollectionAdaptationMode").Select(e => (Name: "System.GC.DynamicAdaptationMode", Value: e.Value.Trim())))
+            .ToList();
+        var rows = Repo.Read("docs", "configuration.md").Split('\n');
+
+        Assert.True(settings.Count >= 2, "expected Directory.Build.props to set the runtime");
+        Assert.All(settings, setting =>
+        {
+            var row = rows.SingleOrDefault(l => l.StartsWith($"| `{setting.Name}`", StringComparison.Ordinal));
+            Assert.True(row is not null, $"{setting.Name} is set in Directory.Build.props but has no row in docs/configuration.md");
+            Assert.Contains($"`{setting.Value}`", row);
+        });
+    }
+
     private static HashSet<string> DocumentedNames()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);

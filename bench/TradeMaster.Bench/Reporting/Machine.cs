@@ -6,10 +6,30 @@ namespace TradeMaster.Bench.Reporting;
 /// <summary>The machine line every run prints: cores, memory, CPU model, .NET, PostgreSQL, load average.</summary>
 public static class Machine
 {
-    public static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
-            : "?";
+    /// <summary>The model name with its family, model and clock: the same name ("AMD EPYC") covers CPUs of different generations.</summary>
+    public static string CpuModel()
+    {
+        if (!File.Exists("/proc/cpuinfo")) return "?";
+        var fields = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).Select(l => l.Split(':', 2)).Where(f => f.Length == 2)
+            .GroupBy(f => f[0].Trim()).ToDictionary(g => g.Key, g => g.First()[1].Trim());
+        var name = fields.GetValueOrDefault("model name", "?");
+        return fields.TryGetValue("cpu family", out var family) && fields.TryGetValue("model", out var model)
+            ? $"{name} (family {family} model {model}{(fields.TryGetValue("cpu MHz", out var mhz) ? $", {mhz.Split('.')[0]} MHz" : "")})"
+            : name;
+    }
+
+    /// <summary>The collector as configured: server or workstation, heaps, DATAS, and the cap on generation 0's allowance per heap.</summary>
+    public static string Gc()
+    {
+        var config = GC.GetConfigurationVariables();
+        string Value(string key) => config.TryGetValue(key, out var value) ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "?" : "?";
+        var server = System.Runtime.GCSettings.IsServerGC;
+        var parts = new List<string>();
+        if (server) parts.Add($"{Value("HeapCount")} heaps");
+        parts.Add(Value("GCDynamicAdaptationMode") == "1" ? "DATAS on" : "DATAS off");
+        if (long.TryParse(Value("GCGen0MaxBudget"), out var budget) && budget > 0) parts.Add($"gen 0 ≤ {budget / 1048576} MiB per heap");
+        return $"{(server ? "server" : "workstation")} GC ({string.Join(", ", parts)})";
+    }
 
     public static string MemoryTotal()
     {
@@ -30,5 +50,5 @@ public static class Machine
 
     public static string Line(string? postgres) =>
         $"nproc {Environment.ProcessorCount} · {MemoryTotal()} · {CpuModel()} · {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.OSDescription}) · " +
-        $"{postgres ?? "PostgreSQL ?"} · server GC {System.Runtime.GCSettings.IsServerGC} · load avg {LoadAverage()}";
+        $"{postgres ?? "PostgreSQL ?"} · {Gc()} · load avg {LoadAverage()}";
 }
