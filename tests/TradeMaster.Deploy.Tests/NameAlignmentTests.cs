@@ -350,7 +350,7 @@ public sealed partial class NameAlignmentTests
             .Select(e => (Name: (string)e.Attribute("Include")!, Value: (string)e.Attribute("Value")!))
             .Concat(props.Descendants("GarbageCollectionAdaptationMode").Select(e => (Name: "System.GC.DynamicAdaptationMode", Value: e.Value.Trim())))
             .ToList();
-        var rows = Repo.Read("docs", "configuration.md").Split('\n');
+        var rows = ConfigurationDocRows();
 
         Assert.True(settings.Count >= 2, "expected Directory.Build.props to set the runtime");
         Assert.All(settings, setting =>
@@ -361,10 +361,14 @@ public sealed partial class NameAlignmentTests
         });
     }
 
+    /// <summary>The table rows of docs/configuration.md whose first cell names a setting in backticks.</summary>
+    private static List<string> ConfigurationDocRows() =>
+        [.. Repo.Read("docs", "configuration.md").Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal))];
+
     private static HashSet<string> DocumentedNames()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var line in Repo.Read("docs", "configuration.md").Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)))
+        foreach (var line in ConfigurationDocRows())
         {
             var firstCell = line.Split('|', StringSplitOptions.TrimEntries)[1];
             foreach (Match match in BacktickedName().Matches(firstCell))

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace TradeMaster.Bench.Reporting;
 
-/// <summary>The machine line every run prints: cores, memory, CPU model, .NET, PostgreSQL, load average.</summary>
+/// <summary>The machine line every run prints: cores, memory, CPU model, .NET, PostgreSQL, the collector, load average.</summary>
 public static class Machine
 {
     /// <summary>The model name with its family, model and clock: the same name ("AMD EPYC") covers CPUs of different generations.</summary>
