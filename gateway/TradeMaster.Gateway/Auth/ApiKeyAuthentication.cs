@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using TradeMaster.Contracts.Ledger;
 using TradeMaster.Gateway.Problems;
 
 namespace TradeMaster.Gateway.Auth;
@@ -19,9 +17,6 @@ public static class ApiKeyDefaults
     public const string AnyRolePolicy = "tm:any-role";
 
     public const string ManagerPolicy = "tm:manager";
-
-    public static int? StoreIdOf(ClaimsPrincipal user) =>
-        int.TryParse(user.FindFirstValue(StoreIdClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 }
 
 public sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions;
@@ -38,17 +33,10 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var key = KeyFrom(Request);
         if (key is null) return AuthenticateResult.NoResult();
-        var grant = await keys.FindAsync(key, Context.RequestAborted);
-        if (grant is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
-
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ApiKeyDefaults.StoreIdClaim, grant.StoreId.ToString(CultureInfo.InvariantCulture)),
-                new Claim(ApiKeyDefaults.ApiKeyIdClaim, grant.ApiKeyId.ToString(CultureInfo.InvariantCulture)),
-                new Claim(ClaimTypes.Role, WireNames.Of(grant.Role)),
-            ],
-            Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        var user = await keys.FindAsync(key, Context.RequestAborted);
+        return user is null
+            ? AuthenticateResult.Fail("The API key is unknown or revoked.")
+            : AuthenticateResult.Success(new AuthenticationTicket(user.Principal, Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -86,8 +74,9 @@ public sealed class StoreScopeFilter : IEndpointFilter
     {
         var http = context.HttpContext;
         var routeStore = http.GetRouteValue("storeId")?.ToString();
-        var keyStore = ApiKeyDefaults.StoreIdOf(http.User);
-        if (keyStore is null || routeStore != keyStore.Value.ToString(CultureInfo.InvariantCulture))
+        // The claim holds the store id as invariant digits, as the route does for the same store.
+        var keyStore = http.User.FindFirstValue(ApiKeyDefaults.StoreIdClaim);
+        if (keyStore is null || routeStore != keyStore)
         {
             return ValueTask.FromResult<object?>(GatewayProblems.Problem(
                 StatusCodes.Status403Forbidden, ProblemCodes.ForbiddenStore, "Forbidden.",
