@@ -2,6 +2,7 @@ using TradeMaster.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddTradeMasterSilo();
+builder.AddTradeMasterSiloTelemetry();
 builder.AddTradeMasterSiloHealth();
 builder.AddTradeMasterSiloDashboardListener();
 

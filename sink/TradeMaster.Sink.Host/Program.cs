@@ -1,6 +1,7 @@
 // The sink as its own service (distributed mode): Dapr delivers the transactions topic, Pub/Sub may push.
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddTradeMasterSink(builder.Configuration);
+builder.AddTradeMasterSinkTelemetry();
 
 var app = builder.Build();
 app.UseCloudEvents();
