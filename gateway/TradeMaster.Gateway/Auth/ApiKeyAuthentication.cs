@@ -36,7 +36,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var user = await keys.FindAsync(key, Context.RequestAborted);
         return user is null
             ? AuthenticateResult.Fail("The API key is unknown or revoked.")
-            : AuthenticateResult.Success(new AuthenticationTicket(user.Principal, Scheme.Name));
+            : AuthenticateResult.Success(new AuthenticationTicket(user, Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
