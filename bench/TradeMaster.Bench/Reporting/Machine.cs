@@ -18,7 +18,7 @@ public static class Machine
             : name;
     }
 
-    /// <summary>The collector as configured: server or workstation, heaps, DATAS, and the cap on generation 0's allowance per heap.</summary>
+    /// <summary>The collector as configured: server or workstation, heaps, DATAS, and the floor and cap on generation 0's allowance per heap.</summary>
     public static string Gc()
     {
         var config = GC.GetConfigurationVariables();
@@ -27,8 +27,22 @@ public static class Machine
         var parts = new List<string>();
         if (server) parts.Add($"{Value("HeapCount")} heaps");
         parts.Add(Value("GCDynamicAdaptationMode") == "1" ? "DATAS on" : "DATAS off");
+        if (Gen0MinBudget() is { } floor) parts.Add($"gen 0 ≥ {floor / 1048576} MiB per heap (DOTNET_GCgen0size)");
         if (long.TryParse(Value("GCGen0MaxBudget"), out var budget) && budget > 0) parts.Add($"gen 0 ≤ {budget / 1048576} MiB per heap");
         return $"{(server ? "server" : "workstation")} GC ({string.Join(", ", parts)})";
+    }
+
+    /// <summary>
+    /// The floor under generation 0's allowance per heap, which the runtime reads from the environment only (no
+    /// runtimeconfig.json name, so <see cref="GC.GetConfigurationVariables"/> does not list it): hexadecimal, as every
+    /// number in a DOTNET_ variable.
+    /// </summary>
+    private static long? Gen0MinBudget()
+    {
+        var text = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? Environment.GetEnvironmentVariable("COMPlus_GCgen0size");
+        if (text is null) return null;
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) text = text[2..];
+        return long.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes > 0 ? bytes : null;
     }
 
     public static string MemoryTotal()
