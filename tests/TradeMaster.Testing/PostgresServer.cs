@@ -17,6 +17,7 @@ public static class PostgresServer
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static PrivatePostgres? _server;
+    private static string? _root;
     private static string? _externalAdmin;
     private static int _databaseCounter;
 
@@ -81,18 +82,46 @@ public static class PostgresServer
             var root = Path.Combine(Path.GetTempPath(), $"trademaster-tests-{Environment.ProcessId}-{Guid.NewGuid():N}");
             using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
             _server = await PrivatePostgres.StartAsync(root, loggers.CreateLogger("postgres"), durable: false, cancellationToken);
+            _root = root;
             var server = _server;
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
-                // Stop the server with the test process; a leftover postmaster would hold the port and memory.
+                // For a process that ends before TestRunFramework's step (a run outside dotnet test, a crash): a
+                // leftover postmaster would hold the port and memory. Stopping twice does nothing.
                 server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                DeleteDirectory(root);
             };
         }
         finally
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Stops the test run's server and deletes its data directory; called after the assembly's last test
+    /// (<see cref="TestRunFramework"/>). A later <see cref="CreateDatabaseAsync"/> would start a new one.
+    /// </summary>
+    public static async Task StopAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_server is null) return;
+            await _server.DisposeAsync();
+            DeleteDirectory(_root!);
+            _server = null;
+            _root = null;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static void DeleteDirectory(string root)
+    {
+        try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string Sanitize(string purpose) =>
