@@ -42,7 +42,9 @@ public sealed class TestRunFramework(IMessageSink diagnosticMessageSink) : Xunit
         protected override async Task BeforeTestAssemblyFinishedAsync()
         {
             await base.BeforeTestAssemblyFinishedAsync();
-            await PostgresServer.StopAsync();
+            // Through the aggregator, as xunit runs its own cleanup: a failure is reported as the assembly's cleanup
+            // failure instead of ending the process.
+            await Aggregator.RunAsync(PostgresServer.StopAsync);
         }
     }
 }
