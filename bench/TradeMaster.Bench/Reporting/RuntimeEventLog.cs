@@ -5,7 +5,10 @@ namespace TradeMaster.Bench.Reporting;
 
 /// <summary>
 /// The runtime's own events (<c>Microsoft-Windows-DotNETRuntime</c>, in process), written to a file one line each,
-/// starting with the local time as the progress lines print it, so a window of the run can be cut out of it.
+/// starting with the local time as the progress lines print it, so a window of the run can be cut out of it. The time
+/// is the event's own (the runtime's timestamp), not when this listener got it: the events reach an in-process listener
+/// in batches, some time after they happened, and stamped on arrival a collection showed up a second after the slow
+/// second it caused.
 /// </summary>
 public abstract class RuntimeEventLog : EventListener
 {
@@ -39,7 +42,7 @@ public abstract class RuntimeEventLog : EventListener
         {
             if (Fields(eventData.EventId, payload, names, eventData.TimeStamp) is { } fields)
             {
-                _out!.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff}\t{fields}"));
+                _out!.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{eventData.TimeStamp.ToLocalTime():HH:mm:ss.fff}\t{fields}"));
             }
         }
     }
@@ -104,7 +107,7 @@ public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\th
 }
 
 /// <summary>
-/// <c>--gc-log FILE</c>: every garbage collection, with its generation, kind and reason, and how long the runtime held
+/// <c>--gc-log FILE</c>: every garbage collection (its line's time is the end of its pause), with its generation, kind and reason, and how long the runtime held
 /// every managed thread for it (from starting to suspend them to letting them go, and of that how long getting them all to
 /// stop took: on two busy cores a thread that is not running has to be scheduled first). A request in flight during such a pause
 /// waits it out, so the log says which of a window's slow seconds a collection explains; <see cref="GcSample"/> gives
