@@ -57,13 +57,14 @@ public static class Commands
               ledger commands; --malformed 0 (share of deliberately bad traffic: half API calls answered 4xx, half CloudEvents
               to the sink; counted apart, not as answers or errors)
             Embedded host: --stock-scale 1000 (Ledger:SeedStockScale) --data DIR --keep-data
+              (Ctrl+C or SIGTERM: the host and its PostgreSQL stopped, DIR deleted unless kept, exit code 130 or 143)
             Pre-warm (embedded, not measured): 20 s in-process, then HTTP at 500/s in 10-s rounds until one spends under
               --steady-jit 20 ms of JIT per second, for at most --prewarm 150 s (0: none)
             Common: --latency-rate 2500 --latency-duration 30 (all) --concurrency 64 --high-concurrency 256 --baseline-duration 15
               (baselines) --bare-rate 20000 --max-in-flight 2048 --lake-deadline 120
             Diagnostics: --jit-log FILE (any command but micro: every method the JIT compiles, with the time and its tier)
               --alloc-log FILE (any command but micro: the runtime's allocation samples, about one per 100 KB, with the time, the heap and the type)
-              --gc-log FILE (any command but micro: every garbage collection, its generation, kind, reason, pause, time spent stopping the threads and bytes promoted)
+              --gc-log FILE (any command but micro: every garbage collection, its generation, kind, reason, pause, time spent stopping the threads, bytes promoted, and bytes marked from stacks, handles and older generations)
             """);
         return 0;
     }
@@ -332,6 +333,11 @@ public static class Commands
         var dataRoot = options.Text("data") ?? EmbeddedTarget.NewDataDirectory("sink-");
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         await using var postgres = await PrivatePostgres.StartAsync(Path.Combine(dataRoot, "postgres"), loggers.CreateLogger("postgres"), durable: true);
+        using var onInterrupt = Interruption.OnInterrupt(async () =>
+        {
+            await postgres.DisposeAsync();
+            if (!options.Flag("keep-data")) DeleteDirectory(dataRoot);
+        });
         await postgres.CreateDatabaseIfMissingAsync("trademaster");
         var connectionString = postgres.ConnectionString("trademaster");
         await using (var dataSource = NpgsqlDataSource.Create(connectionString))
@@ -348,9 +354,14 @@ public static class Commands
         if (!options.Flag("keep-data"))
         {
             await postgres.DisposeAsync();
-            try { Directory.Delete(dataRoot, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            DeleteDirectory(dataRoot);
         }
         return 0;
+    }
+
+    private static void DeleteDirectory(string path)
+    {
+        try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public static Task<int> SinkCoreAsync(BenchOptions options) =>

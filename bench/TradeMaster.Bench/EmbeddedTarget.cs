@@ -10,6 +10,9 @@ public sealed class EmbeddedTarget : IAsyncDisposable
 {
     private readonly LocalHost _host;
     private readonly bool _keep;
+    private readonly Lock _gate = new();
+    private IDisposable? _onInterrupt;
+    private Task? _disposed;
 
     /// <summary>
     /// The seed's stock multiplied by this (Ledger:SeedStockScale): the seeded 0–25 copies for sale and 0–8 rental
@@ -65,6 +68,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
             .. settings,
         ]);
         var target = new EmbeddedTarget(host, keep, stockScale);
+        target._onInterrupt = Interruption.OnInterrupt(target.DisposeAsync);
         try
         {
             await target.WaitUntilReadyAsync(TimeSpan.FromMinutes(2));
@@ -95,7 +99,15 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the host and its PostgreSQL and deletes the data directory (unless kept); once, whoever asks first (the run or an interruption).</summary>
+    public ValueTask DisposeAsync()
+    {
+        _onInterrupt?.Dispose();
+        lock (_gate) _disposed ??= StopAsync();
+        return new ValueTask(_disposed);
+    }
+
+    private async Task StopAsync()
     {
         await _host.DisposeAsync();
         if (!_keep)

@@ -24,6 +24,7 @@ try
     };
     if (run is null) return Commands.Help();
     var options = new BenchOptions(rest);
+    Interruption.Install();
     // Diagnostics of the whole command, read like every other option.
     using var jitLog = options.Text("jit-log") is { } jitPath ? new JitLog(jitPath) : null;
     using var allocLog = options.Text("alloc-log") is { } allocPath ? new AllocationLog(allocPath) : null;

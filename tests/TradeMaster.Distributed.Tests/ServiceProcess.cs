@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text;
 using TradeMaster.Testing;
 
@@ -56,8 +57,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="assemblyName"/>'s built dll with exactly these settings (plus the inherited environment minus TradeMaster's own keys).</summary>
-    public static ServiceProcess Start(string name, string assemblyName, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <paramref name="assemblyName"/>'s built dll with exactly these settings (plus the inherited environment minus
+    /// TradeMaster's own keys) and command-line arguments.
+    /// </summary>
+    public static ServiceProcess Start(string name, string assemblyName, IReadOnlyDictionary<string, string> environment, params IReadOnlyList<string> arguments)
     {
         var dll = ServiceHostPath(assemblyName);
         var info = new ProcessStartInfo("dotnet")
@@ -69,6 +73,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var key in info.Environment.Keys.ToList())
         {
             if (ForeignPrefixes.Any(p => key.StartsWith(p, StringComparison.OrdinalIgnoreCase))) info.Environment.Remove(key);
@@ -133,6 +138,30 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"{e.Message}\n--- {Name} output ---\n{Output}", e);
         }
     }
+
+    /// <summary>Sends the process a signal (SIGTERM: what <c>kill</c>, systemd and Kubernetes send to stop it).</summary>
+    public void Signal(int number)
+    {
+        if (kill(_process.Id, number) != 0) throw new InvalidOperationException($"kill({_process.Id}, {number}) failed: errno {Marshal.GetLastPInvokeError()}.");
+    }
+
+    /// <summary>Waits for the process to exit on its own; its exit code, or null if it was still running at the deadline.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     /// <summary>Kills the process and everything it started, as a crash or an OOM kill would: no graceful shutdown.</summary>
     public async Task KillAsync()

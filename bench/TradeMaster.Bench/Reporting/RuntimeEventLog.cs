@@ -111,14 +111,18 @@ public sealed class AllocationLog(string path) : RuntimeEventLog(path, "bytes\th
 /// every managed thread for it (from starting to suspend them to letting them go, and of that how long getting them all to
 /// stop took: on two busy cores a thread that is not running has to be scheduled first). A request in flight during such a pause
 /// waits it out, so the log says which of a window's slow seconds a collection explains; <see cref="GcSample"/> gives
-/// only the window's total.
+/// only the window's total. The last columns split what the collection marked (summed over the heaps) by where it
+/// found it: from the threads' stacks, from GC handles (Orleans' and the runtime's), and from older generations
+/// through the card table (references an old object was given to a young one since the last collection). What a
+/// young collection copies, and so its pause, follows those roots.
 /// </summary>
-public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treason\tpause ms\tof which suspending ms\tpromoted MB", (EventKeywords)0x1)
+public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treason\tpause ms\tof which suspending ms\tpromoted MB\tmarked from stacks MB\tfrom handles MB\tfrom older generations MB\tfrom the rest MB", (EventKeywords)0x1)
 {
     private DateTime _suspended;
     private double _suspending;
     private string _promoted = "-";
     private string _collection = "";
+    private readonly long[] _marked = new long[4];
 
     protected override string? Fields(int eventId, IReadOnlyList<object?> payload, IReadOnlyList<string> names, DateTime timeStamp)
     {
@@ -129,6 +133,7 @@ public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treaso
                 _suspending = double.NaN;
                 _promoted = "-";
                 _collection = string.Create(CultureInfo.InvariantCulture, $"-\t-\tsuspension {Number(payload, names, "Reason")}");
+                Array.Clear(_marked);
                 return null;
             case 8 when _suspended != default: // GCSuspendEEEnd: every managed thread has stopped
                 _suspending = (timeStamp - _suspended).TotalMilliseconds;
@@ -141,10 +146,15 @@ public sealed class GcLog(string path) : RuntimeEventLog(path, "gen\ttype\treaso
                 _collection = string.Create(CultureInfo.InvariantCulture,
                     $"{Number(payload, names, "Depth")}\t{Number(payload, names, "Type") switch { 0 => "blocking", 1 => "background", _ => "foreground" }}\t{Number(payload, names, "Reason")}");
                 return null;
+            case 202: // GCMarkWithType, once per heap and root kind: 0 stacks, 2 handles, 3 older generations (cards), the rest finalization, overflow, dependent handles
+                var bucket = Number(payload, names, "Type") switch { 0 => 0, 2 => 1, 3 => 2, _ => 3 };
+                _marked[bucket] += Number(payload, names, "Bytes");
+                return null;
             case 3 when _suspended != default: // GCRestartEEEnd: the pause is over
                 var pause = (timeStamp - _suspended).TotalMilliseconds;
                 _suspended = default;
-                return string.Create(CultureInfo.InvariantCulture, $"{_collection}\t{pause:F2}\t{_suspending:F2}\t{_promoted}");
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{_collection}\t{pause:F2}\t{_suspending:F2}\t{_promoted}\t{_marked[0] / 1048576.0:F1}\t{_marked[1] / 1048576.0:F1}\t{_marked[2] / 1048576.0:F1}\t{_marked[3] / 1048576.0:F1}");
             default:
                 return null;
         }
