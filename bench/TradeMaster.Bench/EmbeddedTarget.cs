@@ -68,7 +68,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
             .. settings,
         ]);
         var target = new EmbeddedTarget(host, keep, stockScale);
-        target._onInterrupt = Interruption.OnInterrupt(target.DisposeAsync);
+        target._onInterrupt = Interruption.OnInterrupt(target.InterruptAsync);
         try
         {
             await target.WaitUntilReadyAsync(TimeSpan.FromMinutes(2));
@@ -107,20 +107,69 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         return new ValueTask(_disposed);
     }
 
+    /// <summary>
+    /// The bench is interrupted and about to exit: the host gets <see cref="InterruptGrace"/> to stop, then its
+    /// PostgreSQL is told to shut down whether or not it has (a silo stopping while the run still sends it work can take
+    /// longer than the user waits, and the process ends right after this anyway).
+    /// </summary>
+    private async ValueTask InterruptAsync()
+    {
+        Task stopping;
+        lock (_gate) stopping = _disposed ??= StopAsync();
+        if (await Task.WhenAny(stopping, Task.Delay(InterruptGrace)) == stopping) return;
+        Console.Error.WriteLine($"The embedded host did not stop within {InterruptGrace.TotalSeconds:N0} s; shutting its PostgreSQL down directly.");
+        await ShutDownPostgresAsync(Path.Combine(_host.DataDirectory, "postgres", "pgdata"));
+        DeleteDataDirectory();
+    }
+
+    /// <summary>How long an interrupted run lets the embedded host stop on its own.</summary>
+    private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// PostgreSQL's own ways to stop a server, by signal to the postmaster named in <c>postmaster.pid</c>: SIGINT, a fast
+    /// shutdown (sessions ended, a checkpoint, gone), and if that takes more than 15 s SIGQUIT, an immediate one.
+    /// </summary>
+    private static async Task ShutDownPostgresAsync(string dataDirectory)
+    {
+        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), CultureInfo.InvariantCulture, out var pid)) return;
+        foreach (var (signal, wait) in new[] { (SigInt, TimeSpan.FromSeconds(15)), (SigQuit, TimeSpan.FromSeconds(5)) })
+        {
+            if (kill(pid, signal) != 0) return; // already gone
+            var deadline = DateTime.UtcNow + wait;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (!Directory.Exists($"/proc/{pid}")) return;
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private const int SigInt = 2;
+    private const int SigQuit = 3;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
     private async Task StopAsync()
     {
         await _host.DisposeAsync();
-        if (!_keep)
+        DeleteDataDirectory();
+    }
+
+    /// <summary>Unless kept; a host still shutting down may write a last file meanwhile, so a failed attempt is retried.</summary>
+    private void DeleteDataDirectory()
+    {
+        if (_keep) return;
+        for (var attempt = 1; attempt <= 3 && Directory.Exists(_host.DataDirectory); attempt++)
         {
             try
             {
                 Directory.Delete(_host.DataDirectory, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-            }
-            catch (UnauthorizedAccessException)
-            {
+                Thread.Sleep(200);
             }
         }
     }

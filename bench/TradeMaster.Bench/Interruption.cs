@@ -15,6 +15,12 @@ public static class Interruption
     private static readonly List<PosixSignalRegistration> Registrations = [];
     private static int _interrupted;
 
+    /// <summary>
+    /// Set the moment a signal arrives, before anything is stopped: the load generators send nothing more, so a host
+    /// being stopped is not fed thousands of calls a second that fail and log (a million log lines in 25 s otherwise).
+    /// </summary>
+    public static bool Requested => Volatile.Read(ref _interrupted) != 0;
+
     /// <summary>How long the clean-up may take before the bench exits anyway.</summary>
     public static readonly TimeSpan CleanupLimit = TimeSpan.FromSeconds(60);
 

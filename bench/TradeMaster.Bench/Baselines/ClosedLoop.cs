@@ -57,7 +57,7 @@ public static class ClosedLoop
             for (long n = 0; ; n++)
             {
                 var before = Stopwatch.GetTimestamp();
-                if (before >= Volatile.Read(ref windowEnd)) break;
+                if (before >= Volatile.Read(ref windowEnd) || Interruption.Requested) break;
                 try
                 {
                     await operation(worker, n);

@@ -152,7 +152,7 @@ public sealed class OpenLoopGenerator : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var intended = start + (long)(i * interval);
-            if (Stopwatch.GetTimestamp() > windowEnd)
+            if (Stopwatch.GetTimestamp() > windowEnd || Interruption.Requested)
             {
                 // Bounded in time: what could not even be sent by the end of the window is a miss, not a later send.
                 result.Unsent = total - Math.Max(i, warmupRequests);
