@@ -55,18 +55,21 @@ public sealed class EmbeddedTarget : IAsyncDisposable
     {
         dataDirectory ??= NewDataDirectory("");
         if (Directory.Exists(Path.Combine(dataDirectory, "postgres"))) throw new InvalidOperationException($"{dataDirectory} is not fresh; give a new --data directory.");
-        var host = await LocalHost.StartAsync(
-        [
-            $"--Local:DataDirectory={dataDirectory}",
-            "--Urls=http://127.0.0.1:0",
-            $"--Orleans:SiloPort={FreePort()}",
-            $"--Orleans:GatewayPort={FreePort()}",
-            "--Orleans:ServiceId=trademaster-bench",
-            $"--Ledger:SeedStockScale={stockScale.ToString(CultureInfo.InvariantCulture)}",
-            // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance-log.md.
-            "--Logging:LogLevel:Orleans=Error",
-            .. settings,
-        ]);
+        // Interrupted while the host starts (PostgreSQL up, migrations and seed running): no host to stop yet, only its server.
+        var starting = Interruption.OnInterrupt(async () =>
+        {
+            await ShutDownPostgresAsync(Path.Combine(dataDirectory, "postgres", "pgdata"));
+            if (!keep) DeleteDirectory(dataDirectory);
+        });
+        LocalHost host;
+        try
+        {
+            host = await StartHostAsync(dataDirectory, stockScale, settings);
+        }
+        finally
+        {
+            starting.Dispose();
+        }
         var target = new EmbeddedTarget(host, keep, stockScale);
         target._onInterrupt = Interruption.OnInterrupt(target.InterruptAsync);
         try
@@ -80,6 +83,19 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         }
         return target;
     }
+
+    private static Task<LocalHost> StartHostAsync(string dataDirectory, int stockScale, string[] settings) => LocalHost.StartAsync(
+        [
+            $"--Local:DataDirectory={dataDirectory}",
+            "--Urls=http://127.0.0.1:0",
+            $"--Orleans:SiloPort={FreePort()}",
+            $"--Orleans:GatewayPort={FreePort()}",
+            "--Orleans:ServiceId=trademaster-bench",
+            $"--Ledger:SeedStockScale={stockScale.ToString(CultureInfo.InvariantCulture)}",
+            // Orleans' slow-turn warnings would bury the figures; the smoke run that showed them is in docs/performance-log.md.
+            "--Logging:LogLevel:Orleans=Error",
+            .. settings,
+        ]);
 
     private async Task WaitUntilReadyAsync(TimeSpan deadline)
     {
@@ -157,15 +173,19 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         DeleteDataDirectory();
     }
 
-    /// <summary>Unless kept; a host still shutting down may write a last file meanwhile, so a failed attempt is retried.</summary>
     private void DeleteDataDirectory()
     {
-        if (_keep) return;
-        for (var attempt = 1; attempt <= 3 && Directory.Exists(_host.DataDirectory); attempt++)
+        if (!_keep) DeleteDirectory(_host.DataDirectory);
+    }
+
+    /// <summary>A host still shutting down may write a last file meanwhile, so a failed attempt is retried.</summary>
+    private static void DeleteDirectory(string path)
+    {
+        for (var attempt = 1; attempt <= 3 && Directory.Exists(path); attempt++)
         {
             try
             {
-                Directory.Delete(_host.DataDirectory, recursive: true);
+                Directory.Delete(path, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -31,6 +31,13 @@ public static class Interruption
         Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Interrupt(context, 15)));
     }
 
+    /// <summary>
+    /// For the main flow once it sees <see cref="Requested"/>: never completes, because the signal's handler ends the
+    /// process when its clean-up is done (returning from Main first would end it with the run's exit code, or cut the
+    /// clean-up short).
+    /// </summary>
+    public static Task UntilExitAsync() => Task.Delay(Timeout.Infinite);
+
     /// <summary>Runs <paramref name="cleanup"/> if the bench is interrupted before the returned handle is disposed.</summary>
     public static IDisposable OnInterrupt(Func<ValueTask> cleanup)
     {

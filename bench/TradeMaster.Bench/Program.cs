@@ -29,7 +29,19 @@ try
     using var jitLog = options.Text("jit-log") is { } jitPath ? new JitLog(jitPath) : null;
     using var allocLog = options.Text("alloc-log") is { } allocPath ? new AllocationLog(allocPath) : null;
     using var gcLog = options.Text("gc-log") is { } gcPath ? new GcLog(gcPath) : null;
-    return await run(options);
+    int code;
+    try
+    {
+        code = await run(options);
+    }
+    catch (Exception) when (Interruption.Requested)
+    {
+        // What the interruption's clean-up stopped under the run (its PostgreSQL, say) made it fail: not an error.
+        code = 0;
+    }
+    // Interrupted: the signal's handler is stopping what the run started and ends the process with 128 + the signal.
+    if (Interruption.Requested) await Interruption.UntilExitAsync();
+    return code;
 }
 catch (ArgumentException e)
 {

@@ -12,8 +12,14 @@ public sealed class BenchInterruptionTests(ITestOutputHelper output)
 {
     private const int SigTerm = 15;
 
-    [Fact]
-    public async Task Bench_SigtermDuringALoadRun_StopsItsPostgresDeletesItsDataAndExits143()
+    /// <param name="moment">
+    /// <c>starting</c>: as soon as the private PostgreSQL is up, while the host migrates and seeds it (no host to stop
+    /// yet); <c>pre-warm</c>: once the host answers and the bench is sending it work.
+    /// </param>
+    [Theory]
+    [InlineData("starting")]
+    [InlineData("pre-warm")]
+    public async Task Bench_Sigterm_StopsItsPostgresDeletesItsDataAndExits143(string moment)
     {
         var data = Path.Combine(Path.GetTempPath(), $"trademaster-bench-interrupt-{Guid.NewGuid():N}");
         await using var bench = ServiceProcess.Start("bench", "TradeMaster.Bench", new Dictionary<string, string>(),
@@ -21,12 +27,13 @@ public sealed class BenchInterruptionTests(ITestOutputHelper output)
         var postgresPid = 0;
         try
         {
-            // The pre-warm starts once the embedded host (and its PostgreSQL) answers: interrupt the bench there.
             var postmasterPid = Path.Combine(data, "postgres", "pgdata", "postmaster.pid");
-            await Poll.UntilAsync(() => bench.HasExited || bench.Output.Contains("pre-warm", StringComparison.Ordinal),
-                TimeSpan.FromMinutes(3), "the bench starts its pre-warm");
+            await Poll.UntilAsync(() => bench.HasExited || (moment == "starting"
+                    ? PostmasterPid(postmasterPid) > 0
+                    : bench.Output.Contains("pre-warm", StringComparison.Ordinal)),
+                TimeSpan.FromMinutes(3), $"the bench reaches the moment '{moment}'");
             Assert.False(bench.HasExited, bench.Output);
-            postgresPid = int.Parse(File.ReadLines(postmasterPid).First(), CultureInfo.InvariantCulture);
+            postgresPid = PostmasterPid(postmasterPid);
             Assert.True(IsRunning(postgresPid));
 
             bench.Signal(SigTerm);
@@ -47,6 +54,29 @@ public sealed class BenchInterruptionTests(ITestOutputHelper output)
         }
     }
 
-    private static bool IsRunning(int pid) => Directory.Exists($"/proc/{pid}") &&
-        !File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1].StartsWith('Z');
+    /// <summary>The postmaster's pid once PostgreSQL has written its pid file (0 before).</summary>
+    private static int PostmasterPid(string pidFile)
+    {
+        try
+        {
+            return int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), CultureInfo.InvariantCulture, out var pid) ? pid : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Alive and not a zombie; a process that ends while this reads it counts as gone.</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }
