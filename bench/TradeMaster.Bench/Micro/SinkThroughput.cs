@@ -61,6 +61,19 @@ public static class SinkThroughput
             start.ArgumentList.Add(a);
         }
         using var child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the pinned sink benchmark.");
+        // Interrupted: the child goes first (newest first), before the PostgreSQL and lake it is writing to.
+        using var onInterrupt = Interruption.OnInterrupt(() =>
+        {
+            try
+            {
+                child.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+            return ValueTask.CompletedTask;
+        });
         var stdout = child.StandardOutput.ReadToEndAsync();
         var stderr = child.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
