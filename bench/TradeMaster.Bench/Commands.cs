@@ -336,7 +336,7 @@ public static class Commands
         using var onInterrupt = Interruption.OnInterrupt(async () =>
         {
             await postgres.DisposeAsync();
-            if (!options.Flag("keep-data")) DeleteDirectory(dataRoot);
+            if (!options.Flag("keep-data")) EmbeddedTarget.DeleteDirectory(dataRoot);
         });
         await postgres.CreateDatabaseIfMissingAsync("trademaster");
         var connectionString = postgres.ConnectionString("trademaster");
@@ -354,14 +354,9 @@ public static class Commands
         if (!options.Flag("keep-data"))
         {
             await postgres.DisposeAsync();
-            DeleteDirectory(dataRoot);
+            EmbeddedTarget.DeleteDirectory(dataRoot);
         }
         return 0;
-    }
-
-    private static void DeleteDirectory(string path)
-    {
-        try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public static Task<int> SinkCoreAsync(BenchOptions options) =>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using TradeMaster.Db.Postgres;
 using TradeMaster.Local;
 
 namespace TradeMaster.Bench;
@@ -58,7 +60,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         // Interrupted while the host starts (PostgreSQL up, migrations and seed running): no host to stop yet, only its server.
         var starting = Interruption.OnInterrupt(async () =>
         {
-            await ShutDownPostgresAsync(Path.Combine(dataDirectory, "postgres", "pgdata"));
+            await PrivatePostgres.StopAsync(Path.Combine(dataDirectory, "postgres"), NullLogger.Instance);
             if (!keep) DeleteDirectory(dataDirectory);
         });
         LocalHost host;
@@ -134,38 +136,12 @@ public sealed class EmbeddedTarget : IAsyncDisposable
         lock (_gate) stopping = _disposed ??= StopAsync();
         if (await Task.WhenAny(stopping, Task.Delay(InterruptGrace)) == stopping) return;
         Console.Error.WriteLine($"The embedded host did not stop within {InterruptGrace.TotalSeconds:N0} s; shutting its PostgreSQL down directly.");
-        await ShutDownPostgresAsync(Path.Combine(_host.DataDirectory, "postgres", "pgdata"));
+        await PrivatePostgres.StopAsync(Path.Combine(_host.DataDirectory, "postgres"), NullLogger.Instance);
         DeleteDataDirectory();
     }
 
     /// <summary>How long an interrupted run lets the embedded host stop on its own.</summary>
     private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// PostgreSQL's own ways to stop a server, by signal to the postmaster named in <c>postmaster.pid</c>: SIGINT, a fast
-    /// shutdown (sessions ended, a checkpoint, gone), and if that takes more than 15 s SIGQUIT, an immediate one.
-    /// </summary>
-    private static async Task ShutDownPostgresAsync(string dataDirectory)
-    {
-        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), CultureInfo.InvariantCulture, out var pid)) return;
-        foreach (var (signal, wait) in new[] { (SigInt, TimeSpan.FromSeconds(15)), (SigQuit, TimeSpan.FromSeconds(5)) })
-        {
-            if (kill(pid, signal) != 0) return; // already gone
-            var deadline = DateTime.UtcNow + wait;
-            while (DateTime.UtcNow < deadline)
-            {
-                if (!Directory.Exists($"/proc/{pid}")) return;
-                await Task.Delay(100);
-            }
-        }
-    }
-
-    private const int SigInt = 2;
-    private const int SigQuit = 3;
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
 
     private async Task StopAsync()
     {
@@ -179,7 +155,7 @@ public sealed class EmbeddedTarget : IAsyncDisposable
     }
 
     /// <summary>A host still shutting down may write a last file meanwhile, so a failed attempt is retried.</summary>
-    private static void DeleteDirectory(string path)
+    internal static void DeleteDirectory(string path)
     {
         for (var attempt = 1; attempt <= 3 && Directory.Exists(path); attempt++)
         {

@@ -147,6 +147,27 @@ public sealed class PrivatePostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server running in <paramref name="dataRoot"/> (the folder given to <see cref="StartAsync"/>), if any,
+    /// for a process that does not hold the <see cref="PrivatePostgres"/> that started it (or holds one still starting):
+    /// a fast shutdown (sessions ended, a checkpoint), and an immediate one if that has not finished within 15 s.
+    /// </summary>
+    public static async Task StopAsync(string dataRoot, ILogger logger)
+    {
+        var dataDirectory = Path.Combine(Path.GetFullPath(dataRoot), "pgdata");
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid"))) return;
+        var pgCtl = Path.Combine(FindBinaries(), "pg_ctl");
+        var asRoot = Environment.UserName == "root" || geteuid() == 0;
+        try
+        {
+            await RunAsync(pgCtl, ["-D", dataDirectory, "-m", "fast", "-w", "-t", "15", "stop"], asRoot, logger, CancellationToken.None);
+        }
+        catch (InvalidOperationException)
+        {
+            await TryRunAsync(pgCtl, ["-D", dataDirectory, "-m", "immediate", "-w", "stop"], asRoot, logger);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_stopped) return;
