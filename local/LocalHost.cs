@@ -98,8 +98,9 @@ public sealed class LocalHost : IAsyncDisposable
         ["Publishing:Transport"] = "inprocess",
         ["Sink:Writer"] = "local",
         ["Sink:LocalPath"] = Path.Combine(dataDirectory, "lake"),
-        // One heap for the API and the sink here: every event waiting for its lake object is copied by the young
-        // collections that pause the API's requests. A batch closed after 0.5 s instead of 2 s holds a quarter of
+        // One heap for the API and the sink here: every message waiting for its lake object (its row is in the sink's
+        // arena, but its completion and a few small objects are not) is copied by the young collections that pause
+        // the API's requests. A batch closed after 0.5 s instead of 2 s holds a quarter of
         // them; it halved the longest pauses at 2,500 tx/s and keeps generation 0's allowance smaller, so the working
         // set is lower (about 170 MiB at the median of 20-minute soaks; it grows by the same 75 MiB with either age:
         // docs/performance.md). The separate sink keeps 2 s.

@@ -22,37 +22,50 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, R
     [ThreadStatic]
     private static (string Type, byte[] LocalDate, string Directory)? t_lastDirectory;
 
-    public async Task<SinkOutcome> HandleAsync(ReadOnlyMemory<byte> body, string? contentType, MessageSource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates and transforms on the caller's thread, then waits for the batch. The body is not held while it
+    /// waits (the row is a copy in the arena), so a transport that lets go of it lets it be collected.
+    /// </summary>
+    public Task<SinkOutcome> HandleAsync(ReadOnlyMemory<byte> body, string? contentType, MessageSource source, CancellationToken cancellationToken)
+    {
+        Prepared prepared;
+        try
+        {
+            prepared = Prepare(body, contentType, source);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<SinkOutcome>(e);
+        }
+        return SubmitAsync(prepared, cancellationToken);
+    }
+
+    private Prepared Prepare(ReadOnlyMemory<byte> body, string? contentType, MessageSource source)
     {
         metrics.Received(source.Transport);
         var receivedAt = time.GetUtcNow();
-        PendingMessage pending;
-        string? eventType = null;
-        IReadOnlyList<ValidationError>? errors = null;
-        using (var validated = validator.Validate(body, contentType))
+        using var validated = validator.Validate(body, contentType);
+        var buffer = t_row ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        if (validated.IsValid)
         {
-            var buffer = t_row ??= new ArrayBufferWriter<byte>(4096);
-            buffer.ResetWrittenCount();
-            if (validated.IsValid)
-            {
-                var root = validated.Document!.RootElement;
-                AnalyticsRow.Write(buffer, root, source, receivedAt);
-                eventType = validated.EventType!;
-                var directory = TransactionsDirectory(eventType, root.GetProperty("data"u8).GetProperty("local_date"u8));
-                pending = new PendingMessage(Guid.Parse(validated.EventId!), directory, rows.Append(buffer.WrittenSpan));
-            }
-            else
-            {
-                errors = validated.Errors;
-                RejectionRecord.Write(buffer, body.Span, validated.Document is not null, validated.EventId, errors, source, receivedAt);
-                pending = new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", rows.Append(buffer.WrittenSpan));
-            }
+            var root = validated.Document!.RootElement;
+            AnalyticsRow.Write(buffer, root, source, receivedAt);
+            var eventType = validated.EventType!;
+            var directory = TransactionsDirectory(eventType, root.GetProperty("data"u8).GetProperty("local_date"u8));
+            return new Prepared(new PendingMessage(Guid.Parse(validated.EventId!), directory, rows.Append(buffer.WrittenSpan)), eventType, null);
         }
+        var errors = validated.Errors;
+        RejectionRecord.Write(buffer, body.Span, validated.Document is not null, validated.EventId, errors, source, receivedAt);
+        return new Prepared(new PendingMessage(null, $"rejected/dt={receivedAt.UtcDateTime:yyyy-MM-dd}", rows.Append(buffer.WrittenSpan)), null, errors);
+    }
 
+    private async Task<SinkOutcome> SubmitAsync(Prepared prepared, CancellationToken cancellationToken)
+    {
         SinkOutcome outcome;
         try
         {
-            outcome = await batcher.SubmitAsync(pending, cancellationToken);
+            outcome = await batcher.SubmitAsync(prepared.Message, cancellationToken);
         }
         catch
         {
@@ -61,12 +74,15 @@ public sealed class SinkHandler(EventValidator validator, LakeBatcher batcher, R
         }
         switch (outcome)
         {
-            case SinkOutcome.Accepted: metrics.Accepted(eventType!); break;
+            case SinkOutcome.Accepted: metrics.Accepted(prepared.EventType!); break;
             case SinkOutcome.Duplicate: metrics.Duplicate(); break;
-            case SinkOutcome.Rejected: metrics.Rejected(errors!.Select(e => e.Code).Distinct()); break;
+            case SinkOutcome.Rejected: metrics.Rejected(prepared.Errors!.Select(e => e.Code).Distinct()); break;
         }
         return outcome;
     }
+
+    /// <summary>A message ready for its batch: the event type of a lake row, or the reasons of a rejection.</summary>
+    private readonly record struct Prepared(PendingMessage Message, string? EventType, IReadOnlyList<ValidationError>? Errors);
 
     private static string TransactionsDirectory(string eventType, JsonElement localDate)
     {

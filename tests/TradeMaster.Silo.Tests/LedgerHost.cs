@@ -20,25 +20,37 @@ public sealed class LedgerHost : IAsyncDisposable
 
     private readonly IHost _host;
 
-    private LedgerHost(IHost host, string connectionString, RecordingPublisher publisher)
+    private LedgerHost(IHost host, string connectionString, RecordingPublisher? publisher)
     {
         _host = host;
         ConnectionString = connectionString;
-        Publisher = publisher;
+        _publisher = publisher;
     }
+
+    private readonly RecordingPublisher? _publisher;
 
     public string ConnectionString { get; }
 
-    public RecordingPublisher Publisher { get; }
+    public RecordingPublisher Publisher => _publisher ?? throw new InvalidOperationException("This host publishes through a publisher of the test's own.");
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<LedgerHost> StartAsync(
+    public static Task<LedgerHost> StartAsync(
         string connectionString, RecordingPublisher? publisher = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         publisher ??= new RecordingPublisher();
+        return StartAsync(connectionString, publisher, publisher, settings, time);
+    }
+
+    /// <summary>A silo publishing through <paramref name="publisher"/> (<see cref="Publisher"/> is then not available).</summary>
+    public static Task<LedgerHost> StartWithPublisherAsync(string connectionString, IEventPublisher publisher, IDictionary<string, string?>? settings = null) =>
+        StartAsync(connectionString, publisher, null, settings, null);
+
+    private static async Task<LedgerHost> StartAsync(
+        string connectionString, IEventPublisher publisher, RecordingPublisher? recording, IDictionary<string, string?>? settings, TimeProvider? time)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var config = new Dictionary<string, string?>
         {
@@ -59,7 +71,7 @@ public sealed class LedgerHost : IAsyncDisposable
         builder.Services.AddSingleton<IEventPublisher>(publisher);
         var host = builder.Build();
         await host.StartAsync();
-        return new LedgerHost(host, connectionString, publisher);
+        return new LedgerHost(host, connectionString, recording);
     }
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)

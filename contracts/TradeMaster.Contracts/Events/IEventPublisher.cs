@@ -16,4 +16,12 @@ public interface IEventPublisher
     string Name { get; }
 
     Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many publish calls a store's relay may have out at once. One (brokers): the next call waits for the
+    /// previous one's acknowledgement, so a retry never reorders a store's events on the topic. More only for a
+    /// transport that keeps the calls' order itself and acknowledges each event once durable (the in-process bus):
+    /// events then leave the ledger's memory as soon as they are committed instead of waiting for the call before.
+    /// </summary>
+    int MaxBatchesInFlight => 1;
 }

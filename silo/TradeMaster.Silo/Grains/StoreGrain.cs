@@ -83,6 +83,12 @@ public sealed partial class StoreGrain(
     // purpose: a 10-minute soak with the sink behind filled 20,000 per store (≈ 250 MB of live heap).
     private const int UnpublishedInMemory = 4_000;
     private readonly List<(long Sequence, OutgoingEvent Event)> _unpublished = [];
+    // Publish calls the transport has not acknowledged yet, oldest first: their events left _unpublished when they
+    // were handed over (the transport holds them; after a failure they are read back from the journal). At most
+    // the transport's MaxBatchesInFlight, and with _unpublished at most UnpublishedInMemory events.
+    private readonly Queue<HandedOver> _handedOver = new();
+    private int _handedOverEvents;
+    private TaskCompletionSource? _publishWake;
     private long _publishedThrough;
     private long _queuedThrough;
     private long _committedThrough;
@@ -178,7 +184,9 @@ public sealed partial class StoreGrain(
     /// <summary>Transactions not yet committed, events the transport has not acknowledged, returns not yet in a customer's account.</summary>
     public async Task<int> GetPendingEventCountAsync()
     {
-        var unpublished = _queuedThrough == _committedThrough ? _unpublished.Count : (int)await history.CountEventsAfterAsync(StoreId, _publishedThrough);
+        var unpublished = _queuedThrough == _committedThrough
+            ? _unpublished.Count + _handedOverEvents
+            : (int)await history.CountEventsAfterAsync(StoreId, _publishedThrough);
         return _uncommitted.Count + unpublished + _customerPending.Count;
     }
 
@@ -604,7 +612,7 @@ public sealed partial class StoreGrain(
         _committedThrough = batch[^1].Sequence;
         foreach (var entry in batch)
         {
-            if (contiguous && _unpublished.Count < UnpublishedInMemory)
+            if (contiguous && _unpublished.Count + _handedOverEvents < UnpublishedInMemory)
             {
                 _unpublished.Add((entry.Sequence, new OutgoingEvent(entry.Outcome.EventId!.Value.ToString("D"), entry.EventType, StoreId, entry.EventJson)));
                 _queuedThrough = entry.Sequence;
@@ -747,35 +755,118 @@ public sealed partial class StoreGrain(
 
     private void KickPublishing()
     {
-        if (_publishing || _broken is not null || (_unpublished.Count == 0 && _queuedThrough >= _committedThrough)) return;
+        if (_broken is not null) return;
+        if (_publishing)
+        {
+            _publishWake?.TrySetResult(); // a relay waiting for an acknowledgement hands the new events over now
+            return;
+        }
+        if (_unpublished.Count == 0 && _queuedThrough >= _committedThrough && _handedOver.Count == 0) return;
         _publishing = true;
         // Published or not, failed events stay queued: a repeat is harmless (consumers drop duplicate ids).
-        _ = DrainAsync(PublishBatchAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, _unpublished.Count, delayMs), () => _publishing = false);
+        _ = DrainAsync(PublishStepAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, _unpublished.Count + _handedOverEvents, delayMs),
+            () => _publishing = false);
     }
 
-    /// <summary>Hands the store's events to the transport in journal order and records how far it acknowledged them.</summary>
-    private async Task<bool> PublishBatchAsync()
+    /// <summary>
+    /// One step of the relay: hands the store's next events to the transport in journal order while it takes more
+    /// publish calls at once (<see cref="IEventPublisher.MaxBatchesInFlight"/>), else waits for the oldest call's
+    /// acknowledgement (or for events to hand over) and records how far the transport acknowledged them.
+    /// </summary>
+    private async Task<bool> PublishStepAsync()
     {
-        if (_queuedThrough < _committedThrough && _unpublished.Count < UnpublishedInMemory / 2)
+        if (_queuedThrough < _committedThrough && _unpublished.Count + _handedOverEvents < UnpublishedInMemory / 2)
         {
             // Committed events memory did not take (a previous activation's, or more than fit): the next ones in
             // journal order. Commits meanwhile are not queued (memory is behind), so nothing is taken twice.
-            foreach (var stored in await history.LoadEventsAfterAsync(StoreId, _queuedThrough, UnpublishedInMemory - _unpublished.Count))
+            foreach (var stored in await history.LoadEventsAfterAsync(StoreId, _queuedThrough, UnpublishedInMemory - _unpublished.Count - _handedOverEvents))
             {
                 _unpublished.Add(stored);
                 _queuedThrough = stored.Sequence;
             }
         }
-        if (_unpublished.Count == 0) return false;
-        var batch = _unpublished.GetRange(0, Math.Min(_unpublished.Count, _options.PublishBatchSize));
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await publisher.PublishAsync(batch.ConvertAll(e => e.Event), CancellationToken.None);
-        await history.SetRelayPositionAsync(StoreId, batch[^1].Sequence);
-        LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        _unpublished.RemoveRange(0, batch.Count);
-        _publishedThrough = batch[^1].Sequence;
+        if (_unpublished.Count > 0 && _handedOver.Count < publisher.MaxBatchesInFlight)
+        {
+            HandOver();
+            return true;
+        }
+        if (_handedOver.Count == 0) return false;
+
+        var oldest = _handedOver.Peek();
+        if (!oldest.Acknowledged.IsCompleted && _handedOver.Count < publisher.MaxBatchesInFlight)
+        {
+            // Room for more: whichever comes first, the acknowledgement or the next commit's events.
+            var wake = _publishWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Task.WhenAny(oldest.Acknowledged, wake.Task);
+            _publishWake = null;
+            if (!oldest.Acknowledged.IsCompleted) return true;
+        }
+        try
+        {
+            await oldest.Acknowledged;
+        }
+        catch
+        {
+            await ForgetHandedOverAsync();
+            throw;
+        }
+        // Calls acknowledged together (one lake batch holds them) move the relay position once.
+        int calls = 0, acknowledged = 0;
+        var through = _publishedThrough;
+        foreach (var call in _handedOver)
+        {
+            if (!call.Acknowledged.IsCompletedSuccessfully) break;
+            calls++;
+            acknowledged += call.Count;
+            through = call.Through;
+        }
+        await history.SetRelayPositionAsync(StoreId, through);
+        for (var i = 0; i < calls; i++) _handedOver.Dequeue();
+        _handedOverEvents -= acknowledged;
+        _publishedThrough = through;
+        LedgerMetrics.PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(oldest.Started).TotalMilliseconds);
         return true;
     }
+
+    /// <summary>Hands the next events in memory to the transport, up to Ledger:PublishBatchSize, without waiting for it.</summary>
+    private void HandOver()
+    {
+        var count = Math.Min(_unpublished.Count, _options.PublishBatchSize);
+        var events = new OutgoingEvent[count];
+        for (var i = 0; i < count; i++) events[i] = _unpublished[i].Event;
+        var through = _unpublished[count - 1].Sequence;
+        _unpublished.RemoveRange(0, count);
+        _handedOverEvents += count;
+        Task call;
+        try
+        {
+            call = publisher.PublishAsync(events, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            call = Task.FromException(e); // failed before it started: handled like any failed call
+        }
+        _handedOver.Enqueue(new HandedOver(through, count, System.Diagnostics.Stopwatch.GetTimestamp(), call));
+    }
+
+    /// <summary>
+    /// A publish call failed: waits until every call still out has ended, then forgets what memory held after the
+    /// last acknowledged event, so the retry reads it back from the journal in order (what a later call delivered
+    /// is delivered again: consumers drop duplicate ids).
+    /// </summary>
+    private async Task ForgetHandedOverAsync()
+    {
+        // Their outcomes do not matter: the retry sends everything after the last acknowledged event again.
+        await Task.WhenAll(_handedOver.Select(call => call.Acknowledged))
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        _handedOver.Clear();
+        _handedOverEvents = 0;
+        _unpublished.Clear();
+        _queuedThrough = _publishedThrough;
+    }
+
+    /// <summary>A publish call out with the transport: the last journal position it holds, its size, when it left.</summary>
+    private readonly record struct HandedOver(long Through, int Count, long Started, Task Acknowledged);
 
     /// <summary>Exponential from 200 ms, capped at <c>Ledger:OutboxMaxBackoff</c>.</summary>
     private TimeSpan Backoff(int failures) =>

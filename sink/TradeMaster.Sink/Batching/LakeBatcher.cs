@@ -95,14 +95,14 @@ public sealed partial class LakeBatcher : BackgroundService
     }
 
     /// <summary>Queues the message for a batch; from here on the batch releases its line.</summary>
-    internal async Task<SinkOutcome> SubmitAsync(PendingMessage message, CancellationToken cancellationToken)
+    internal Task<SinkOutcome> SubmitAsync(PendingMessage message, CancellationToken cancellationToken)
     {
         if (!_queue.Writer.TryWrite(message))
         {
             message.ReleaseLine();
-            throw new InvalidOperationException("The sink is stopping; deliver again later.");
+            return Task.FromException<SinkOutcome>(new InvalidOperationException("The sink is stopping; deliver again later."));
         }
-        return await message.Completion.WaitAsync(cancellationToken);
+        return message.Completion.WaitAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -37,10 +37,13 @@ internal sealed partial class InProcessSinkService(IServiceProvider services, Si
 
     private async Task HandleAsync(InProcessDelivery delivery, SemaphoreSlim inFlight, CancellationToken stoppingToken)
     {
+        // Read before the first await and not held after: the lake row is a copy, so the event's JSON can be
+        // collected while the row waits for its batch.
+        var eventId = delivery.Event.Id;
         try
         {
-            await handler.HandleAsync(delivery.Event.Json, null,
-                new MessageSource("inprocess", Messaging.TransactionsTopic, delivery.Event.Id), stoppingToken);
+            var taken = delivery.TakeEvent();
+            await handler.HandleAsync(taken.Json, null, new MessageSource("inprocess", Messaging.TransactionsTopic, taken.Id), stoppingToken);
             delivery.Acknowledge();
         }
         catch (OperationCanceledException e) when (stoppingToken.IsCancellationRequested)
@@ -50,7 +53,7 @@ internal sealed partial class InProcessSinkService(IServiceProvider services, Si
         }
         catch (Exception e)
         {
-            LogFailed(e, delivery.Event.Id);
+            LogFailed(e, eventId);
             delivery.Fail(e);
         }
         finally
