@@ -74,7 +74,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         dataRoot = Path.GetFullPath(dataRoot);
         var dataDirectory = Path.Combine(dataRoot, "pgdata");
         var passwordFile = Path.Combine(dataRoot, "postgres.password");
-        var asRoot = Environment.UserName == "root" || geteuid() == 0;
+        var asRoot = RunningAsRoot;
         Directory.CreateDirectory(dataRoot);
 
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
@@ -157,7 +157,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         var dataDirectory = Path.Combine(Path.GetFullPath(dataRoot), "pgdata");
         if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid"))) return;
         var pgCtl = Path.Combine(FindBinaries(), "pg_ctl");
-        var asRoot = Environment.UserName == "root" || geteuid() == 0;
+        var asRoot = RunningAsRoot;
         try
         {
             await RunAsync(pgCtl, ["-D", dataDirectory, "-m", "fast", "-w", "-t", "15", "stop"], asRoot, logger, CancellationToken.None);
@@ -173,9 +173,12 @@ public sealed class PrivatePostgres : IAsyncDisposable
         if (_stopped) return;
         _stopped = true;
         NpgsqlConnection.ClearAllPools();
-        var asRoot = Environment.UserName == "root" || geteuid() == 0;
+        var asRoot = RunningAsRoot;
         await TryRunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], asRoot, _logger);
     }
+
+    /// <summary>Root runs PostgreSQL's tools as the postgres user (initdb and the server refuse to run as root).</summary>
+    private static bool RunningAsRoot => Environment.UserName == "root" || geteuid() == 0;
 
     private static int FreeLoopbackPort()
     {

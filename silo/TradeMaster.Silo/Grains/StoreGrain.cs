@@ -89,6 +89,8 @@ public sealed partial class StoreGrain(
     private readonly Queue<HandedOver> _handedOver = new();
     private int _handedOverEvents;
     private TaskCompletionSource? _publishWake;
+    // Committed events not yet acknowledged that memory holds: waiting to be handed over, or out with the transport.
+    private int EventsInMemory => _unpublished.Count + _handedOverEvents;
     private long _publishedThrough;
     private long _queuedThrough;
     private long _committedThrough;
@@ -185,7 +187,7 @@ public sealed partial class StoreGrain(
     public async Task<int> GetPendingEventCountAsync()
     {
         var unpublished = _queuedThrough == _committedThrough
-            ? _unpublished.Count + _handedOverEvents
+            ? EventsInMemory
             : (int)await history.CountEventsAfterAsync(StoreId, _publishedThrough);
         return _uncommitted.Count + unpublished + _customerPending.Count;
     }
@@ -612,7 +614,7 @@ public sealed partial class StoreGrain(
         _committedThrough = batch[^1].Sequence;
         foreach (var entry in batch)
         {
-            if (contiguous && _unpublished.Count + _handedOverEvents < UnpublishedInMemory)
+            if (contiguous && EventsInMemory < UnpublishedInMemory)
             {
                 _unpublished.Add((entry.Sequence, new OutgoingEvent(entry.Outcome.EventId!.Value.ToString("D"), entry.EventType, StoreId, entry.EventJson)));
                 _queuedThrough = entry.Sequence;
@@ -764,7 +766,7 @@ public sealed partial class StoreGrain(
         if (_unpublished.Count == 0 && _queuedThrough >= _committedThrough && _handedOver.Count == 0) return;
         _publishing = true;
         // Published or not, failed events stay queued: a repeat is harmless (consumers drop duplicate ids).
-        _ = DrainAsync(PublishStepAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, _unpublished.Count + _handedOverEvents, delayMs),
+        _ = DrainAsync(PublishStepAsync, (e, delayMs) => LogPublishFailed(logger, e, StoreId, EventsInMemory, delayMs),
             () => _publishing = false);
     }
 
@@ -775,11 +777,11 @@ public sealed partial class StoreGrain(
     /// </summary>
     private async Task<bool> PublishStepAsync()
     {
-        if (_queuedThrough < _committedThrough && _unpublished.Count + _handedOverEvents < UnpublishedInMemory / 2)
+        if (_queuedThrough < _committedThrough && EventsInMemory < UnpublishedInMemory / 2)
         {
             // Committed events memory did not take (a previous activation's, or more than fit): the next ones in
             // journal order. Commits meanwhile are not queued (memory is behind), so nothing is taken twice.
-            foreach (var stored in await history.LoadEventsAfterAsync(StoreId, _queuedThrough, UnpublishedInMemory - _unpublished.Count - _handedOverEvents))
+            foreach (var stored in await history.LoadEventsAfterAsync(StoreId, _queuedThrough, UnpublishedInMemory - EventsInMemory))
             {
                 _unpublished.Add(stored);
                 _queuedThrough = stored.Sequence;

@@ -37,13 +37,13 @@ internal sealed partial class InProcessSinkService(IServiceProvider services, Si
 
     private async Task HandleAsync(InProcessDelivery delivery, SemaphoreSlim inFlight, CancellationToken stoppingToken)
     {
-        // Read before the first await and not held after: the lake row is a copy, so the event's JSON can be
-        // collected while the row waits for its batch.
-        var eventId = delivery.Event.Id;
+        // Taken, not held: the lake row is a copy, so the event's JSON can be collected while the row waits for its
+        // batch (only its id is kept, for the log).
+        var taken = delivery.TakeEvent();
+        var eventId = taken.Id;
         try
         {
-            var taken = delivery.TakeEvent();
-            await handler.HandleAsync(taken.Json, null, new MessageSource("inprocess", Messaging.TransactionsTopic, taken.Id), stoppingToken);
+            await handler.HandleAsync(taken.Json, null, new MessageSource("inprocess", Messaging.TransactionsTopic, eventId), stoppingToken);
             delivery.Acknowledge();
         }
         catch (OperationCanceledException e) when (stoppingToken.IsCancellationRequested)
